@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vCPU 0 raises a CPU exception the library reports, ending the VM with
+ * VMM_STATUS_EXCEPTION(vector). Args: vector=N picks it: 0 (#DE, default),
+ * 3 (#BP), 6 (#UD), 13 (#GP), 14 (#PF).
+ */
+#include "guest.h"
+
+static void divide_by_zero(void)
+{
+	volatile unsigned int zero = 0;
+	volatile unsigned int q;
+
+	q = 1 / zero;
+	(void)q;
+}
+
+/* The first byte past the identity map has no page table entry. */
+static void page_fault(void)
+{
+	volatile uint8_t *p = (volatile uint8_t *)(uintptr_t)VMM_IDENTITY_MAP;
+
+	(void)*p;
+}
+
+/* A non-canonical address faults with #GP, not #PF. */
+static void general_protection(void)
+{
+	volatile uint8_t *p = (volatile uint8_t *)0x8000000000000000ull;
+
+	(void)*p;
+}
+
+void guest_main(unsigned int cpu)
+{
+	uint64_t vector = arg_u64("vector", 0);
+
+	if (cpu != 0)
+		return;
+
+	printf("exception: vCPU 0 raises vector %lu\n", vector);
+	switch (vector) {
+	case 0:
+		divide_by_zero();
+		break;
+	case 3:
+		asm volatile("int3");
+		break;
+	case 6:
+		asm volatile("ud2");
+		break;
+	case 13:
+		general_protection();
+		break;
+	case 14:
+		page_fault();
+		break;
+	default:
+		printf("exception: vector=%lu not supported (0, 3, 6, 13, 14)\n", vector);
+		shutdown(GUEST_STATUS_BAD_ARGS);
+	}
+	printf("exception: vector %lu did not fault\n", vector);
+	shutdown(GUEST_STATUS_BUG);
+}

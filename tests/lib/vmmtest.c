@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+#include "vmmtest.h"
+
+#include "kvm.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_ARGS 64
+
+void vmmtest_require_kvm(const char *test)
+{
+	char why[256];
+
+	if (kvm_available(why, sizeof(why)))
+		return;
+	fprintf(stderr, "SKIP: %s: KVM TESTS NOT RUN: %s\n", test, why);
+	exit(77);
+}
+
+static const char *env_or_die(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v) {
+		fprintf(stderr, "%s is not set (run the tests through ctest)\n", name);
+		exit(1);
+	}
+	return v;
+}
+
+const char *guest(const char *name)
+{
+	static char ring[8][512];
+	static unsigned int next;
+	char *buf = ring[next++ % 8];
+
+	snprintf(buf, sizeof(ring[0]), "%s/%s", env_or_die("GUEST_DIR"), name);
+	return buf;
+}
+
+static char *slurp_fd(int fd)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	lseek(fd, 0, SEEK_SET);
+	while (buf && (n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (cap - len < 2) {
+			char *b = realloc(buf, cap * 2);
+
+			if (!b) {
+				free(buf);
+				return NULL;
+			}
+			buf = b;
+			cap *= 2;
+		}
+	}
+	if (buf)
+		buf[len] = 0;
+	return buf;
+}
+
+static int tmpfile_fd(char *path)
+{
+	strcpy(path, "/tmp/vmmtest-XXXXXX");
+	return mkstemp(path);
+}
+
+int vmm_run(struct vmm_run *r, const char *const *args)
+{
+	char opath[64], epath[64], jpath[64];
+	const char *argv[MAX_ARGS];
+	json_error_t jerr;
+	int ofd, efd, st, n = 0;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	ofd = tmpfile_fd(opath);
+	efd = tmpfile_fd(epath);
+	close(tmpfile_fd(jpath));
+	unlink(jpath);
+	argv[n++] = env_or_die("VMM");
+	argv[n++] = "--json";
+	argv[n++] = jpath;
+	while (*args && n < MAX_ARGS - 1)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		dup2(ofd, 1);
+		dup2(efd, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return -1;
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r->out = slurp_fd(ofd);
+	r->err = slurp_fd(efd);
+	r->json = json_load_file(jpath, 0, &jerr);
+	close(ofd);
+	close(efd);
+	unlink(opath);
+	unlink(epath);
+	unlink(jpath);
+	return 0;
+}
+
+void vmm_run_free(struct vmm_run *r)
+{
+	free(r->out);
+	free(r->err);
+	json_decref(r->json);
+	memset(r, 0, sizeof(*r));
+}
+
+json_t *report_vm(const struct vmm_run *r, size_t i)
+{
+	json_t *vm;
+
+	assert_non_null(r->json);
+	vm = json_array_get(json_object_get(r->json, "vms"), i);
+	assert_non_null(vm);
+	return vm;
+}
+
+json_int_t report_result(const struct vmm_run *r, size_t vm, const char *name, const char *field)
+{
+	json_t *res = json_object_get(report_vm(r, vm), "results"), *e, *f;
+	size_t i;
+
+	json_array_foreach(res, i, e) {
+		if (strcmp(json_string_value(json_object_get(e, "name")), name))
+			continue;
+		f = json_object_get(json_object_get(e, "fields"), field);
+		assert_non_null(f);
+		return json_integer_value(f);
+	}
+	fail_msg("vm %zu has no result named %s", vm, name);
+	return -1;
+}
+
+json_int_t report_exit_count(const struct vmm_run *r, size_t vm, const char *key)
+{
+	json_t *e = json_object_get(json_object_get(json_object_get(report_vm(r, vm), "exits"),
+						    "by_key"),
+				    key);
+
+	return e ? json_integer_value(json_object_get(e, "count")) : 0;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers for the KVM integration tests: run the real vmm binary ($VMM) on
+ * real guest images ($GUEST_DIR), capture its exit status, stdout, stderr and
+ * --json report (parsed with jansson).
+ */
+#ifndef VMMTEST_H
+#define VMMTEST_H
+
+#include <jansson.h>
+
+struct vmm_run {
+	int status;   /* exit status, or 128+signal */
+	char *out;    /* stdout, NUL-terminated */
+	char *err;    /* stderr */
+	json_t *json; /* the --json report, NULL if none was written */
+};
+
+/*
+ * If /dev/kvm cannot be used, print one loud SKIP line naming the test and
+ * exit 77 (ctest reports the test as skipped). Call first in main().
+ */
+void vmmtest_require_kvm(const char *test);
+
+/* Path of a built guest image (a static ring of buffers: valid for a few calls). */
+const char *guest(const char *name);
+
+/*
+ * Run vmm with the NULL-terminated args (--json FILE is added). Returns 0
+ * when the run could be made at all; r->status says how it went.
+ */
+int vmm_run(struct vmm_run *r, const char *const *args);
+void vmm_run_free(struct vmm_run *r);
+
+/* The VM object at index i of the report (asserts it exists). */
+json_t *report_vm(const struct vmm_run *r, size_t i);
+/* A result field of the first result named `name` of VM i; asserts it exists. */
+json_int_t report_result(const struct vmm_run *r, size_t vm, const char *name,
+			 const char *field);
+/* vms[i].exits.by_key.<key>.count, 0 if absent. */
+json_int_t report_exit_count(const struct vmm_run *r, size_t vm, const char *key);
+
+#endif

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Boot real guests on /dev/kvm: hello at 1, 4 and 16 vCPUs, several VMs at
+ * once, a failing VM beside a healthy one, a guest that never stops.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "vmmtest.h"
+#include "vmm_abi.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static json_int_t vm_int(const struct vmm_run *r, size_t vm, const char *key)
+{
+	return json_integer_value(json_object_get(report_vm(r, vm), key));
+}
+
+static const char *vm_str(const struct vmm_run *r, size_t vm, const char *key)
+{
+	return json_string_value(json_object_get(report_vm(r, vm), key));
+}
+
+static size_t count_substr(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	while ((s = strstr(s, needle))) {
+		n++;
+		s++;
+	}
+	return n;
+}
+
+/* Per-vCPU exit counts add up to the VM's, and the VM's to the run's. */
+static void check_exit_totals(const struct vmm_run *r)
+{
+	json_t *vms = json_object_get(r->json, "vms"), *vm, *vc;
+	json_int_t all = 0;
+	size_t i, j;
+
+	json_array_foreach(vms, i, vm) {
+		json_int_t sum = 0, total;
+
+		json_array_foreach(json_object_get(vm, "vcpu"), j, vc)
+			sum += json_integer_value(
+				json_object_get(json_object_get(vc, "exits"), "total"));
+		total = json_integer_value(json_object_get(json_object_get(vm, "exits"), "total"));
+		assert_int_equal(sum, total);
+		assert_true(total > 0);
+		all += total;
+	}
+	assert_int_equal(all, json_integer_value(json_object_get(json_object_get(r->json, "exits"),
+								 "total")));
+}
+
+static void boot_hello(unsigned int vcpus)
+{
+	char spec[512], line[64];
+	const char *args[] = { "--timeout", "60", spec, NULL };
+	struct vmm_run r;
+	unsigned int i;
+
+	snprintf(spec, sizeof(spec), "%s:vcpus=%u", guest("hello"), vcpus);
+	assert_int_equal(vmm_run(&r, args), 0);
+	assert_int_equal(r.status, 0);
+	assert_true(json_is_true(json_object_get(report_vm(&r, 0), "ok")));
+	assert_string_equal(vm_str(&r, 0, "end"), "shutdown");
+	assert_int_equal(vm_int(&r, 0, "vcpus"), vcpus);
+	assert_int_equal(report_result(&r, 0, "hello", "vcpus"), vcpus);
+	for (i = 0; i < vcpus; i++) {
+		snprintf(line, sizeof(line), "[vm0/cpu%u] hello from vCPU %u of %u\n", i, i, vcpus);
+		assert_int_equal(count_substr(r.out, line), 1);
+	}
+	assert_int_equal(report_exit_count(&r, 0, "io:shutdown"), 1);
+	assert_int_equal(report_exit_count(&r, 0, "io:result"), 1);
+	check_exit_totals(&r);
+	vmm_run_free(&r);
+}
+
+static void test_hello_1(void **state)
+{
+	(void)state;
+	boot_hello(1);
+}
+
+static void test_hello_4(void **state)
+{
+	(void)state;
+	boot_hello(4);
+}
+
+static void test_hello_16(void **state)
+{
+	(void)state;
+	boot_hello(16);
+}
+
+static void test_three_vms(void **state)
+{
+	const char *args[] = { "--timeout", "60", "--quiet", guest("hello"),
+			       NULL, NULL, NULL };
+	char b[512], c[512];
+	struct vmm_run r;
+	size_t i;
+
+	(void)state;
+	snprintf(b, sizeof(b), "%s:vcpus=3", guest("hello"));
+	snprintf(c, sizeof(c), "%s:vcpus=4:mem=32M", guest("hello"));
+	args[4] = b;
+	args[5] = c;
+	assert_int_equal(vmm_run(&r, args), 0);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(json_array_size(json_object_get(r.json, "vms")), 3);
+	for (i = 0; i < 3; i++) {
+		assert_string_equal(vm_str(&r, i, "end"), "shutdown");
+		assert_int_equal(report_result(&r, i, "hello", "vcpus"), vm_int(&r, i, "vcpus"));
+	}
+	assert_int_equal(vm_int(&r, 2, "ram_bytes"), 32 << 20);
+	assert_null(strstr(r.out, "hello from")); /* --quiet */
+	check_exit_totals(&r);
+	vmm_run_free(&r);
+}
+
+static void test_triple_fault_beside_healthy(void **state)
+{
+	char h[512];
+	const char *args[] = { "--timeout", "60", guest("triple-fault"), h, NULL };
+	struct vmm_run r;
+
+	(void)state;
+	snprintf(h, sizeof(h), "%s:vcpus=4", guest("hello"));
+	assert_int_equal(vmm_run(&r, args), 0);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(vm_str(&r, 0, "end"), "triple-fault");
+	assert_true(json_is_false(json_object_get(report_vm(&r, 0), "ok")));
+	assert_non_null(strstr(vm_str(&r, 0, "message"), "triple fault on vCPU 0 at RIP 0x"));
+	assert_string_equal(vm_str(&r, 1, "end"), "shutdown");
+	assert_int_equal(report_result(&r, 1, "hello", "vcpus"), 4);
+	assert_non_null(strstr(r.err, "vmm: 1 of 2 VMs failed:"));
+	assert_non_null(strstr(r.err, "vm0 (triple-fault): triple-fault: triple fault"));
+	vmm_run_free(&r);
+}
+
+static void test_exception_reported(void **state)
+{
+	const char *args[] = { "--timeout", "60", guest("exception"), NULL, guest("hello"), NULL };
+	char pf[512];
+	struct vmm_run r;
+
+	(void)state;
+	snprintf(pf, sizeof(pf), "%s:args=vector=14", guest("exception"));
+	args[3] = pf;
+	assert_int_equal(vmm_run(&r, args), 0);
+	assert_int_equal(r.status, 1);
+	assert_int_equal(vm_int(&r, 0, "status"), VMM_STATUS_EXCEPTION(0));
+	assert_non_null(strstr(vm_str(&r, 0, "message"), "#DE"));
+	assert_int_equal(vm_int(&r, 1, "status"), VMM_STATUS_EXCEPTION(14));
+	assert_non_null(strstr(vm_str(&r, 1, "message"), "#PF"));
+	/* The guest's handler printed the faulting RIP through the console. */
+	assert_non_null(strstr(r.out, "[vm0/cpu0] "));
+	assert_non_null(strstr(r.out, "RIP"));
+	assert_string_equal(vm_str(&r, 2, "end"), "shutdown");
+	assert_true(json_is_true(json_object_get(report_vm(&r, 2), "ok")));
+	vmm_run_free(&r);
+}
+
+static void test_timeout(void **state)
+{
+	const char *args[] = { "--timeout", "1.5", guest("forever"), guest("hello"), NULL };
+	struct vmm_run r;
+	double secs;
+
+	(void)state;
+	assert_int_equal(vmm_run(&r, args), 0);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(vm_str(&r, 0, "end"), "timeout");
+	secs = json_real_value(json_object_get(report_vm(&r, 0), "seconds"));
+	assert_true(secs >= 1.5);
+	assert_string_equal(vm_str(&r, 1, "end"), "shutdown");
+	assert_true(json_is_true(json_object_get(report_vm(&r, 1), "ok")));
+	assert_non_null(strstr(r.err, "vm0 (forever): timeout: still running after the 1.500 s"));
+	vmm_run_free(&r);
+}
+
+static void test_spin_notify_counted(void **state)
+{
+	const char *args[] = { "--timeout", "60", "--quiet", NULL, NULL };
+	char spec[512];
+	struct vmm_run r;
+
+	(void)state;
+	snprintf(spec, sizeof(spec), "%s:vcpus=3:args=count=25", guest("spin-notify"));
+	args[3] = spec;
+	assert_int_equal(vmm_run(&r, args), 0);
+	assert_int_equal(r.status, 0);
+	/* The guest counts what it sent; the VMM counts the exits it handled. */
+	assert_int_equal(report_exit_count(&r, 0, "io:spin"), 75);
+	assert_int_equal(report_result(&r, 0, "spin-notify", "total"), 75);
+	vmm_run_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hello_1),
+		cmocka_unit_test(test_hello_4),
+		cmocka_unit_test(test_hello_16),
+		cmocka_unit_test(test_three_vms),
+		cmocka_unit_test(test_triple_fault_beside_healthy),
+		cmocka_unit_test(test_exception_reported),
+		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_spin_notify_counted),
+	};
+
+	vmmtest_require_kvm("system/test_boot");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

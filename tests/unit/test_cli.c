@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: MIT
+/* Command-line parsing: units, image specs, every option's error message. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void test_parse_size(void **state)
+{
+	uint64_t b;
+
+	(void)state;
+	assert_int_equal(parse_size("4096", &b), 0);
+	assert_int_equal(b, 4096);
+	assert_int_equal(parse_size("16M", &b), 0);
+	assert_int_equal(b, 16u << 20);
+	assert_int_equal(parse_size("16MiB", &b), 0);
+	assert_int_equal(b, 16u << 20);
+	assert_int_equal(parse_size("64k", &b), 0);
+	assert_int_equal(b, 64u << 10);
+	assert_int_equal(parse_size("1G", &b), 0);
+	assert_int_equal(b, 1u << 30);
+	assert_int_equal(parse_size("2mb", &b), 0);
+	assert_int_equal(b, 2u << 20);
+	assert_int_equal(parse_size("", &b), -1);
+	assert_int_equal(parse_size("M", &b), -1);
+	assert_int_equal(parse_size("-1M", &b), -1);
+	assert_int_equal(parse_size("12X", &b), -1);
+	assert_int_equal(parse_size("1Mx", &b), -1);
+	assert_int_equal(parse_size("99999999999999999999", &b), -1);
+	assert_int_equal(parse_size("17179869184G", &b), -1); /* 2^34 GiB overflows */
+}
+
+static void test_parse_duration(void **state)
+{
+	uint64_t ns;
+
+	(void)state;
+	assert_int_equal(parse_duration("10", &ns), 0);
+	assert_int_equal(ns, 10000000000ull);
+	assert_int_equal(parse_duration("1.5s", &ns), 0);
+	assert_int_equal(ns, 1500000000ull);
+	assert_int_equal(parse_duration("500ms", &ns), 0);
+	assert_int_equal(ns, 500000000ull);
+	assert_int_equal(parse_duration("100us", &ns), 0);
+	assert_int_equal(ns, 100000ull);
+	assert_int_equal(parse_duration("2m", &ns), 0);
+	assert_int_equal(ns, 120000000000ull);
+	assert_int_equal(parse_duration("0", &ns), 0);
+	assert_int_equal(ns, 0);
+	assert_int_equal(parse_duration("-1", &ns), -1);
+	assert_int_equal(parse_duration("abc", &ns), -1);
+	assert_int_equal(parse_duration("10h", &ns), -1);
+	assert_int_equal(parse_duration("nan", &ns), -1);
+	assert_int_equal(parse_duration("1e30", &ns), -1);
+}
+
+static void test_parse_uint(void **state)
+{
+	unsigned int v;
+
+	(void)state;
+	assert_int_equal(parse_uint("1", 1, 64, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(parse_uint("64", 1, 64, &v), 0);
+	assert_int_equal(parse_uint("65", 1, 64, &v), -1);
+	assert_int_equal(parse_uint("0", 1, 64, &v), -1);
+	assert_int_equal(parse_uint("4x", 1, 64, &v), -1);
+	assert_int_equal(parse_uint("+4", 1, 64, &v), -1);
+	assert_int_equal(parse_uint("", 1, 64, &v), -1);
+}
+
+static void spec_free(struct vm_spec *s)
+{
+	free(s->path);
+	free(s->args);
+}
+
+static void test_image_spec_ok(void **state)
+{
+	struct vm_spec s;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(parse_image_spec("guest/hello", &s, err, sizeof(err)), 0);
+	assert_string_equal(s.path, "guest/hello");
+	assert_int_equal(s.vcpus, 0);
+	assert_int_equal(s.mem, 0);
+	assert_null(s.args);
+	spec_free(&s);
+
+	assert_int_equal(parse_image_spec("a/b:vcpus=4:mem=32M:args=x=1,y=a:b", &s, err,
+					  sizeof(err)), 0);
+	assert_string_equal(s.path, "a/b");
+	assert_int_equal(s.vcpus, 4);
+	assert_int_equal(s.mem, 32u << 20);
+	assert_string_equal(s.args, "x=1,y=a:b"); /* args takes the rest, colons too */
+	spec_free(&s);
+
+	assert_int_equal(parse_image_spec("img:mem=4M:vcpus=2", &s, err, sizeof(err)), 0);
+	assert_int_equal(s.vcpus, 2);
+	assert_int_equal(s.mem, 4u << 20);
+	spec_free(&s);
+
+	/* A colon that starts no known key belongs to the path. */
+	assert_int_equal(parse_image_spec("dir:x/img:vcpus=3", &s, err, sizeof(err)), 0);
+	assert_string_equal(s.path, "dir:x/img");
+	assert_int_equal(s.vcpus, 3);
+	spec_free(&s);
+}
+
+static void expect_spec_error(const char *arg, const char *msg)
+{
+	struct vm_spec s;
+	char err[200] = "";
+
+	assert_int_equal(parse_image_spec(arg, &s, err, sizeof(err)), -1);
+	assert_string_equal(err, msg);
+	spec_free(&s);
+}
+
+static void test_image_spec_errors(void **state)
+{
+	(void)state;
+	expect_spec_error("img:vcpus=0", "vcpus= must be an integer in 1..64, got '0'");
+	expect_spec_error("img:vcpus=65", "vcpus= must be an integer in 1..64, got '65'");
+	expect_spec_error("img:vcpus=", "vcpus= must be an integer in 1..64, got ''");
+	expect_spec_error("img:mem=1M", "mem= must be a size in 2M..1G, a multiple of 4K, got '1M'");
+	expect_spec_error("img:mem=2G", "mem= must be a size in 2M..1G, a multiple of 4K, got '2G'");
+	expect_spec_error("img:mem=3000000",
+			  "mem= must be a size in 2M..1G, a multiple of 4K, got '3000000'");
+	expect_spec_error(":vcpus=2", "empty image path");
+}
+
+static enum cli_result parse(struct options *o, char *err, size_t len, ...)
+{
+	static char prog[] = "vmm";
+	char *argv[32];
+	int argc = 0;
+	va_list ap;
+	enum cli_result r;
+	FILE *out = fopen("/dev/null", "w");
+
+	argv[argc++] = prog;
+	va_start(ap, len);
+	while ((argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	err[0] = 0;
+	r = cli_parse(argc, argv, o, out, err, len);
+	fclose(out);
+	return r;
+}
+
+static void test_cli_defaults_and_images(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&o, err, sizeof(err), "a", "b:vcpus=8", "--vcpus", "3", "--mem",
+			       "32M", "--timeout", "5", "--quiet", "--no-stats", NULL),
+			 CLI_RUN);
+	assert_int_equal(o.nr_vms, 2);
+	assert_int_equal(o.vms[0].vcpus, 3); /* --vcpus applies after the images too */
+	assert_int_equal(o.vms[1].vcpus, 8);
+	assert_int_equal(o.vms[0].mem, 32u << 20);
+	assert_int_equal(o.timeout_ns, 5000000000ull);
+	assert_true(o.quiet);
+	assert_false(o.stats);
+	cli_free(&o);
+
+	assert_int_equal(parse(&o, err, sizeof(err), "img", NULL), CLI_RUN);
+	assert_int_equal(o.vms[0].vcpus, 2);
+	assert_int_equal(o.vms[0].mem, 16u << 20);
+	assert_int_equal(o.timeout_ns, 120000000000ull);
+	assert_true(o.stats);
+	cli_free(&o);
+}
+
+static void expect_cli_error(const char *opt, const char *val, const char *msg)
+{
+	struct options o;
+	char err[256];
+
+	assert_int_equal(parse(&o, err, sizeof(err), "img", opt, val, NULL), CLI_ERROR);
+	assert_string_equal(err, msg);
+	cli_free(&o);
+}
+
+static void test_cli_errors(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	expect_cli_error("--vcpus", "0", "--vcpus: expected an integer in 1..64, got '0'");
+	expect_cli_error("--vcpus", "x", "--vcpus: expected an integer in 1..64, got 'x'");
+	expect_cli_error("--mem", "1K", "--mem: expected a size in 2M..1G, a multiple of 4K, got '1K'");
+	expect_cli_error("--timeout", "soon",
+			 "--timeout: expected a duration like 30, 30s, 500ms, got 'soon'");
+	expect_cli_error("--report", "vms", "--report: expected 'vm' or 'vcpu', got 'vms'");
+	expect_cli_error("--sort", "name", "--sort: expected 'samples' or 'time', got 'name'");
+	expect_cli_error("--hist", "bogus",
+			 "--hist: unknown exit key 'bogus' (e.g. io:console, hlt, wrmsr:icr; see --help)");
+	expect_cli_error("--json", "", "--json: expected a file name");
+	expect_cli_error("--frobnicate", NULL, "--frobnicate: unknown option (see --help)");
+	assert_int_equal(parse(&o, err, sizeof(err), "img", "--vcpus", NULL), CLI_ERROR);
+	assert_string_equal(err, "--vcpus: missing or bad argument (see --help)");
+	cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), NULL), CLI_ERROR);
+	assert_string_equal(err, "no guest image given (usage: vmm [options] IMAGE ...; see --help)");
+	cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "x:vcpus=99", NULL), CLI_ERROR);
+	assert_string_equal(err, "x:vcpus=99: vcpus= must be an integer in 1..64, got '99'");
+	cli_free(&o);
+}
+
+static void test_cli_help_version(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&o, err, sizeof(err), "--help", NULL), CLI_DONE);
+	assert_int_equal(parse(&o, err, sizeof(err), "img", "--version", NULL), CLI_DONE);
+	assert_int_equal(parse(&o, err, sizeof(err), "--hist", "wrmsr:icr", "--hist", "hlt",
+			       "img", NULL),
+			 CLI_RUN);
+	assert_int_equal(o.nr_hist, 2);
+	assert_string_equal(o.hist[0], "wrmsr:icr");
+	cli_free(&o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_parse_uint),
+		cmocka_unit_test(test_image_spec_ok),
+		cmocka_unit_test(test_image_spec_errors),
+		cmocka_unit_test(test_cli_defaults_and_images),
+		cmocka_unit_test(test_cli_errors),
+		cmocka_unit_test(test_cli_help_version),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: MIT
+#include "cli.h"
+
+#include "stats.h"
+#include "vmm_abi.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MEM_MIN (2ull << 20)
+#define DEFAULT_VCPUS 2
+#define DEFAULT_MEM (16ull << 20)
+#define DEFAULT_TIMEOUT_NS (120ull * 1000000000ull)
+
+void cli_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: vmm [options] IMAGE[:vcpus=N][:mem=SIZE][:args=STRING] ...\n"
+		"\n"
+		"Boot each IMAGE (an ELF64 guest kernel) as its own VM, all in this process.\n"
+		"The same image may be given several times. args= takes the rest of the argument.\n"
+		"\n"
+		"options:\n"
+		"  --vcpus N          vCPUs per VM when the image does not say (default %u, max %u)\n"
+		"  --mem SIZE         guest RAM per VM, e.g. 16M, 64MiB, 1G (default 16M, 2M..1G)\n"
+		"  --timeout DURATION stop a VM still running after this long and report it as\n"
+		"                     timed out, e.g. 30, 30s, 500ms; 0 = never (default 120s)\n"
+		"  --json FILE        write the run report as JSON (docs/json-report.md)\n"
+		"  --report vm|vcpu   also print an exit table per VM or per vCPU (repeatable)\n"
+		"  --sort samples|time  order of the exit table rows (default samples)\n"
+		"  --hist KEY         print an ASCII histogram of exit KEY's handling time,\n"
+		"                     e.g. io:console, hlt, wrmsr:icr (repeatable)\n"
+		"  --no-stats         count exits but do not time them\n"
+		"  --quiet            do not print guest console output\n"
+		"  --help, --version\n"
+		"\n"
+		"exit status: 0 every VM shut down with status 0; 1 a VM failed (guest status,\n"
+		"triple fault, unexpected exit, timeout, interrupted); 2 bad option or image;\n"
+		"3 KVM or host setup failed.\n",
+		DEFAULT_VCPUS, VMM_MAX_VCPUS);
+}
+
+int parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *v)
+{
+	unsigned long long x;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || *end || x < min || x > max)
+		return -1;
+	*v = (unsigned int)x;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *bytes)
+{
+	unsigned long long x;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 0: break;
+	default: return -1;
+	}
+	if (shift && (!strcasecmp(end, "ib") || !strcasecmp(end, "b")))
+		end += strlen(end);
+	if (*end)
+		return -1;
+	if (x > (UINT64_MAX >> shift))
+		return -1;
+	*bytes = (uint64_t)x << shift;
+	return 0;
+}
+
+int parse_duration(const char *s, uint64_t *ns)
+{
+	double x, scale = 1e9;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	x = strtod(s, &end);
+	if (errno || end == s || !isfinite(x) || x < 0)
+		return -1;
+	if (!*end || !strcmp(end, "s"))
+		scale = 1e9;
+	else if (!strcmp(end, "ms"))
+		scale = 1e6;
+	else if (!strcmp(end, "us"))
+		scale = 1e3;
+	else if (!strcmp(end, "ns"))
+		scale = 1;
+	else if (!strcmp(end, "m"))
+		scale = 60e9;
+	else
+		return -1;
+	if (x * scale > 1e18)
+		return -1;
+	*ns = (uint64_t)(x * scale + 0.5);
+	return 0;
+}
+
+static int spec_key(const char *key, size_t klen, const char *val, size_t vlen,
+		    struct vm_spec *spec, char *err, size_t errlen)
+{
+	char buf[64];
+
+	if (vlen >= sizeof(buf)) {
+		snprintf(err, errlen, "%.*s= value is too long", (int)klen, key);
+		return -1;
+	}
+	memcpy(buf, val, vlen);
+	buf[vlen] = 0;
+	if (klen == 5 && !memcmp(key, "vcpus", 5)) {
+		if (parse_uint(buf, 1, VMM_MAX_VCPUS, &spec->vcpus) == 0)
+			return 0;
+		snprintf(err, errlen, "vcpus= must be an integer in 1..%u, got '%s'",
+			 VMM_MAX_VCPUS, buf);
+		return -1;
+	}
+	if (klen == 3 && !memcmp(key, "mem", 3)) {
+		if (parse_size(buf, &spec->mem) == 0 && spec->mem >= MEM_MIN &&
+		    spec->mem <= VMM_MEM_MAX && !(spec->mem & 4095))
+			return 0;
+		snprintf(err, errlen, "mem= must be a size in 2M..1G, a multiple of 4K, got '%s'",
+			 buf);
+		return -1;
+	}
+	snprintf(err, errlen, "unknown image option '%.*s' (known: vcpus=, mem=, args=)",
+		 (int)klen, key);
+	return -1;
+}
+
+/* Where the next ":key=" starts in s, for one of the known keys; NULL if none. */
+static const char *next_key(const char *s)
+{
+	static const char *const keys[] = { ":vcpus=", ":mem=", ":args=" };
+	const char *best = NULL, *p;
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		p = strstr(s, keys[i]);
+		if (p && (!best || p < best))
+			best = p;
+	}
+	return best;
+}
+
+int parse_image_spec(const char *arg, struct vm_spec *spec, char *err, size_t errlen)
+{
+	const char *p = next_key(arg), *eq, *end;
+
+	memset(spec, 0, sizeof(*spec));
+	spec->path = strndup(arg, p ? (size_t)(p - arg) : strlen(arg));
+	if (!spec->path || !*spec->path) {
+		snprintf(err, errlen, "empty image path");
+		return -1;
+	}
+	while (p) {
+		p++; /* skip ':' */
+		eq = strchr(p, '=');
+		if (!strncmp(p, "args=", 5)) {
+			/* args takes the rest, colons included. */
+			spec->args = strdup(eq + 1);
+			if (strlen(spec->args) >= VMM_ARGS_MAX) {
+				snprintf(err, errlen, "args= is longer than %u bytes",
+					 VMM_ARGS_MAX - 1);
+				return -1;
+			}
+			return 0;
+		}
+		end = next_key(eq);
+		if (!end)
+			end = eq + strlen(eq);
+		if (spec_key(p, (size_t)(eq - p), eq + 1, (size_t)(end - eq - 1), spec, err,
+			     errlen) < 0)
+			return -1;
+		p = *end ? end : NULL;
+	}
+	return 0;
+}
+
+enum {
+	OPT_VCPUS = 256,
+	OPT_MEM,
+	OPT_TIMEOUT,
+	OPT_JSON,
+	OPT_QUIET,
+	OPT_NO_STATS,
+	OPT_REPORT,
+	OPT_SORT,
+	OPT_HIST,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "vcpus", required_argument, NULL, OPT_VCPUS },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "no-stats", no_argument, NULL, OPT_NO_STATS },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "sort", required_argument, NULL, OPT_SORT },
+	{ "hist", required_argument, NULL, OPT_HIST },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cli_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	switch (c) {
+	case OPT_VCPUS:
+		if (parse_uint(arg, 1, VMM_MAX_VCPUS, &o->vcpus) == 0)
+			return 0;
+		snprintf(err, errlen, "--vcpus: expected an integer in 1..%u, got '%s'",
+			 VMM_MAX_VCPUS, arg);
+		return -1;
+	case OPT_MEM:
+		if (parse_size(arg, &o->mem) == 0 && o->mem >= MEM_MIN && o->mem <= VMM_MEM_MAX &&
+		    !(o->mem & 4095))
+			return 0;
+		snprintf(err, errlen, "--mem: expected a size in 2M..1G, a multiple of 4K, got '%s'",
+			 arg);
+		return -1;
+	case OPT_TIMEOUT:
+		if (parse_duration(arg, &o->timeout_ns) == 0)
+			return 0;
+		snprintf(err, errlen, "--timeout: expected a duration like 30, 30s, 500ms, got '%s'",
+			 arg);
+		return -1;
+	case OPT_JSON:
+		if (*arg) {
+			o->json = arg;
+			return 0;
+		}
+		snprintf(err, errlen, "--json: expected a file name");
+		return -1;
+	case OPT_QUIET:
+		o->quiet = true;
+		return 0;
+	case OPT_NO_STATS:
+		o->stats = false;
+		return 0;
+	case OPT_REPORT:
+		if (!strcmp(arg, "vcpu") || !strcmp(arg, "vm")) {
+			*(arg[1] == 'c' ? &o->report_vcpu : &o->report_vm) = true;
+			return 0;
+		}
+		snprintf(err, errlen, "--report: expected 'vm' or 'vcpu', got '%s'", arg);
+		return -1;
+	case OPT_SORT:
+		if (!strcmp(arg, "samples") || !strcmp(arg, "time")) {
+			o->sort = arg[0] == 't' ? SORT_TIME : SORT_SAMPLES;
+			return 0;
+		}
+		snprintf(err, errlen, "--sort: expected 'samples' or 'time', got '%s'", arg);
+		return -1;
+	case OPT_HIST:
+		if (exit_key_parse(arg) < 0) {
+			snprintf(err, errlen, "--hist: unknown exit key '%s' (e.g. io:console, hlt, "
+					      "wrmsr:icr; see --help)", arg);
+			return -1;
+		}
+		if (o->nr_hist == CLI_MAX_HIST) {
+			snprintf(err, errlen, "--hist: at most %d keys", CLI_MAX_HIST);
+			return -1;
+		}
+		o->hist[o->nr_hist++] = arg;
+		return 0;
+	default:
+		snprintf(err, errlen, "unknown option (see --help)");
+		return -1;
+	}
+}
+
+static void cli_defaults(struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->vcpus = DEFAULT_VCPUS;
+	o->mem = DEFAULT_MEM;
+	o->timeout_ns = DEFAULT_TIMEOUT_NS;
+	o->stats = true;
+	o->sort = SORT_SAMPLES;
+}
+
+static int cli_images(struct options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	char why[200];
+	int i;
+
+	o->nr_vms = (unsigned int)(argc - optind);
+	if (!o->nr_vms) {
+		snprintf(err, errlen, "no guest image given (usage: vmm [options] IMAGE ...; "
+				      "see --help)");
+		return -1;
+	}
+	o->vms = calloc(o->nr_vms, sizeof(*o->vms));
+	if (!o->vms) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = optind; i < argc; i++) {
+		struct vm_spec *s = &o->vms[i - optind];
+
+		if (parse_image_spec(argv[i], s, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", argv[i], why);
+			return -1;
+		}
+		if (!s->vcpus)
+			s->vcpus = o->vcpus;
+		if (!s->mem)
+			s->mem = o->mem;
+	}
+	return 0;
+}
+
+enum cli_result cli_parse(int argc, char **argv, struct options *o, FILE *out, char *err,
+			  size_t errlen)
+{
+	int c;
+
+	cli_defaults(o);
+	optind = 0; /* full reset, so tests can parse several argvs */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+		if (c == OPT_HELP) {
+			cli_usage(out);
+			return CLI_DONE;
+		}
+		if (c == OPT_VERSION) {
+			fprintf(out, "vmm %s (guest ABI %u)\n", VMM_VERSION, VMM_ABI_VERSION);
+			return CLI_DONE;
+		}
+		if (c == '?' || c == ':') {
+			snprintf(err, errlen, "%s: %s", argv[optind - 1],
+				 c == ':' || optopt ? "missing or bad argument (see --help)" :
+						      "unknown option (see --help)");
+			return CLI_ERROR;
+		}
+		if (cli_option(o, c, optarg, err, errlen) < 0)
+			return CLI_ERROR;
+	}
+	return cli_images(o, argc, argv, err, errlen) < 0 ? CLI_ERROR : CLI_RUN;
+}
+
+void cli_free(struct options *o)
+{
+	unsigned int i;
+
+	for (i = 0; i < o->nr_vms && o->vms; i++) {
+		free(o->vms[i].path);
+		free(o->vms[i].args);
+	}
+	free(o->vms);
+	o->vms = NULL;
+	o->nr_vms = 0;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* Command line: options, image specs (IMAGE[:vcpus=N][:mem=SIZE][:args=STRING]), units. */
+#ifndef VMM_CLI_H
+#define VMM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CLI_MAX_HIST 8
+
+struct vm_spec {
+	char *path;
+	unsigned int vcpus; /* 0: the --vcpus default */
+	uint64_t mem;	    /* 0: the --mem default */
+	char *args;	    /* NULL: none */
+};
+
+enum report_sort { SORT_SAMPLES, SORT_TIME };
+
+struct options {
+	unsigned int vcpus;
+	uint64_t mem;
+	uint64_t timeout_ns; /* 0: none */
+	const char *json;
+	bool quiet;
+	bool stats;
+	bool report_vm;	 /* an exit table per VM */
+	bool report_vcpu; /* an exit table per vCPU */
+	enum report_sort sort;
+	const char *hist[CLI_MAX_HIST];
+	unsigned int nr_hist;
+	struct vm_spec *vms;
+	unsigned int nr_vms;
+};
+
+enum cli_result { CLI_RUN, CLI_DONE, CLI_ERROR };
+
+/*
+ * Parse argv. CLI_RUN: run the VMs in o. CLI_DONE: --help or --version was
+ * printed to out. CLI_ERROR: a one-line reason naming the option or image is
+ * in err (without the "vmm: " prefix).
+ */
+enum cli_result cli_parse(int argc, char **argv, struct options *o, FILE *out, char *err,
+			  size_t errlen);
+void cli_free(struct options *o);
+void cli_usage(FILE *out);
+
+/* "16M", "16MiB", "512k", "1G", "4096": bytes. 0 or -1 (bad syntax or overflow). */
+int parse_size(const char *s, uint64_t *bytes);
+/* "10" or "10s", "1.5s", "500ms", "100us", "2m": ns. 0 or -1. */
+int parse_duration(const char *s, uint64_t *ns);
+/* A decimal integer in [min, max]. 0 or -1. */
+int parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *v);
+/* One IMAGE[:key=value...] argument. 0, or -1 with the reason in err. */
+int parse_image_spec(const char *arg, struct vm_spec *spec, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: MIT
+#include "report.h"
+
+#include "cli.h"
+#include "json.h"
+#include "stats.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct row {
+	enum exit_key key;
+	uint64_t count;
+	uint64_t time;
+};
+
+static int row_cmp_samples(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return (int)x->key - (int)y->key;
+}
+
+static int row_cmp_time(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? 1 : -1;
+	return row_cmp_samples(a, b);
+}
+
+static void us_cell(FILE *out, uint64_t ns, int timed)
+{
+	if (timed)
+		fprintf(out, " %9.2fus", (double)ns / 1e3);
+	else
+		fprintf(out, " %11s", "-");
+}
+
+void report_exit_table(FILE *out, const char *title, const struct exit_stats *s, int sort,
+		       int timed)
+{
+	struct row rows[NR_EXIT_KEYS];
+	uint64_t total = 0, total_time = 0;
+	unsigned int n = 0, i;
+
+	for (i = 0; i < NR_EXIT_KEYS; i++) {
+		if (!s->count[i])
+			continue;
+		rows[n].key = (enum exit_key)i;
+		rows[n].count = s->count[i];
+		rows[n].time = s->time[i].sum;
+		total += rows[n].count;
+		total_time += rows[n].time;
+		n++;
+	}
+	qsort(rows, n, sizeof(rows[0]), sort == SORT_TIME ? row_cmp_time : row_cmp_samples);
+	fprintf(out, "\nAnalyze events for %s:\n\n", title);
+	fprintf(out, "%20s %10s %9s %9s %11s %11s %11s %11s %11s %11s\n\n", "VM-EXIT", "Samples",
+		"Samples%", "Time%", "Min Time", "Max Time", "Avg time", "p50", "p99", "p99.9");
+	for (i = 0; i < n; i++) {
+		const struct hist *h = &s->time[rows[i].key];
+
+		fprintf(out, "%20s %10llu %8.2f%% %8.2f%%", exit_key_name(rows[i].key),
+			(unsigned long long)rows[i].count, 100.0 * (double)rows[i].count / (double)total,
+			total_time ? 100.0 * (double)rows[i].time / (double)total_time : 0.0);
+		us_cell(out, h->count ? h->min : 0, timed);
+		us_cell(out, h->max, timed);
+		us_cell(out, (uint64_t)hist_mean(h), timed);
+		us_cell(out, hist_percentile(h, 50), timed);
+		us_cell(out, hist_percentile(h, 99), timed);
+		us_cell(out, hist_percentile(h, 99.9), timed);
+		fputc('\n', out);
+	}
+	fprintf(out, "\nTotal Samples:%llu, Total events handled time:%.2fus.\n",
+		(unsigned long long)total, (double)total_time / 1e3);
+}
+
+static void vm_stats(struct vm *vm, struct exit_stats *s)
+{
+	unsigned int i;
+
+	exit_stats_init(s);
+	for (i = 0; i < vm->nr_vcpus; i++)
+		exit_stats_merge(s, &vm->vcpu[i]->stats);
+}
+
+static const char *vm_status_word(struct vm *vm)
+{
+	return vm_failed(vm) ? "FAILED" : "ok";
+}
+
+static void report_summary(FILE *out, struct vm *vms, unsigned int n, uint64_t wall_ns,
+			   struct exit_stats *per_vm)
+{
+	unsigned int i, vcpus = 0;
+
+	for (i = 0; i < n; i++)
+		vcpus += vms[i].nr_vcpus;
+	fprintf(out, "\n== vmm report: %u VM%s, %u vCPUs, %.3f s ==\n\n", n, n == 1 ? "" : "s",
+		vcpus, (double)wall_ns / 1e9);
+	fprintf(out, "%-5s %-16s %5s %6s %9s %10s  %s\n", "VM", "image", "vCPUs", "RAM", "seconds",
+		"exits", "status");
+	for (i = 0; i < n; i++) {
+		struct vm *vm = &vms[i];
+
+		fprintf(out, "%-5s %-16s %5u %5lluM %9.3f %10llu  %s", vm->name, vm->image,
+			vm->nr_vcpus, (unsigned long long)(vm->ram_size >> 20),
+			(double)(vm->t_end - vm->t_start) / 1e9,
+			(unsigned long long)exit_stats_total(&per_vm[i]), vm_status_word(vm));
+		if (vm_failed(vm))
+			fprintf(out, " (%s): %s", vm_end_reason_name(vm_end_reason(vm)), vm->end_msg);
+		fputc('\n', out);
+	}
+}
+
+static void report_results(FILE *out, struct vm *vms, unsigned int n)
+{
+	unsigned int i, j, k, shown = 0;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < vms[i].nr_results; j++) {
+			const struct vm_result *r = &vms[i].results[j];
+
+			if (!shown++)
+				fprintf(out, "\nGuest results:\n");
+			fprintf(out, "  %s/cpu%u %s:", vms[i].name, r->vcpu, r->rec.name);
+			for (k = 0; k < r->rec.nr_fields; k++)
+				fprintf(out, " %s=%llu", r->rec.fields[k].key,
+					(unsigned long long)r->rec.fields[k].value);
+			fputc('\n', out);
+		}
+	}
+}
+
+static void report_tables(FILE *out, struct vm *vms, unsigned int n, const struct options *o,
+			  struct exit_stats *per_vm, struct exit_stats *all)
+{
+	char title[128];
+	unsigned int i, j;
+
+	report_exit_table(out, "all VMs, all VCPUs", all, o->sort, o->stats);
+	for (i = 0; o->report_vm && i < n; i++) {
+		snprintf(title, sizeof(title), "%s (%s), all VCPUs", vms[i].name, vms[i].image);
+		report_exit_table(out, title, &per_vm[i], o->sort, o->stats);
+	}
+	for (i = 0; o->report_vcpu && i < n; i++) {
+		for (j = 0; j < vms[i].nr_vcpus; j++) {
+			snprintf(title, sizeof(title), "%s (%s), VCPU %u", vms[i].name,
+				 vms[i].image, j);
+			report_exit_table(out, title, &vms[i].vcpu[j]->stats, o->sort, o->stats);
+		}
+	}
+	for (i = 0; i < o->nr_hist; i++) {
+		int k = exit_key_parse(o->hist[i]);
+
+		snprintf(title, sizeof(title), "%s handling time, all VMs", o->hist[i]);
+		fputc('\n', out);
+		if (!o->stats)
+			fprintf(out, "%s: not timed (--no-stats)\n", title);
+		else
+			hist_print_ascii(out, &all->time[k], title, 40);
+	}
+}
+
+static void json_hist(struct jw *j, const struct hist *h)
+{
+	jw_begin_object(j);
+	jw_kv_u64(j, "count", h->count);
+	jw_kv_u64(j, "sum", h->sum);
+	jw_kv_u64(j, "min", h->count ? h->min : 0);
+	jw_kv_u64(j, "max", h->max);
+	jw_kv_double(j, "mean", hist_mean(h));
+	jw_kv_u64(j, "p50", hist_percentile(h, 50));
+	jw_kv_u64(j, "p99", hist_percentile(h, 99));
+	jw_kv_u64(j, "p999", hist_percentile(h, 99.9));
+	jw_end_object(j);
+}
+
+static void json_exits(struct jw *j, const struct exit_stats *s, bool timed)
+{
+	unsigned int k;
+
+	jw_begin_object(j);
+	jw_kv_u64(j, "total", exit_stats_total(s));
+	jw_key(j, "by_key");
+	jw_begin_object(j);
+	for (k = 0; k < NR_EXIT_KEYS; k++) {
+		if (!s->count[k])
+			continue;
+		jw_key(j, exit_key_name((enum exit_key)k));
+		jw_begin_object(j);
+		jw_kv_u64(j, "count", s->count[k]);
+		if (timed) {
+			jw_key(j, "time_ns");
+			json_hist(j, &s->time[k]);
+		}
+		jw_end_object(j);
+	}
+	jw_end_object(j);
+	jw_end_object(j);
+}
+
+static void json_results(struct jw *j, struct vm *vm)
+{
+	unsigned int i, k;
+
+	jw_begin_array(j);
+	for (i = 0; i < vm->nr_results; i++) {
+		const struct vm_result *r = &vm->results[i];
+
+		jw_begin_object(j);
+		jw_kv_u64(j, "vcpu", r->vcpu);
+		jw_kv_string(j, "name", r->rec.name);
+		jw_key(j, "fields");
+		jw_begin_object(j);
+		for (k = 0; k < r->rec.nr_fields; k++)
+			jw_kv_u64(j, r->rec.fields[k].key, r->rec.fields[k].value);
+		jw_end_object(j);
+		jw_end_object(j);
+	}
+	jw_end_array(j);
+}
+
+static void json_vm(struct jw *j, struct vm *vm, const struct exit_stats *s, bool timed)
+{
+	unsigned int i;
+
+	jw_begin_object(j);
+	jw_kv_u64(j, "id", vm->id);
+	jw_kv_string(j, "name", vm->name);
+	jw_kv_string(j, "image", vm->image);
+	jw_kv_string(j, "path", vm->path);
+	jw_kv_string(j, "args", vm->args);
+	jw_kv_u64(j, "vcpus", vm->nr_vcpus);
+	jw_kv_u64(j, "ram_bytes", vm->ram_size);
+	jw_kv_u64(j, "tsc_khz", vm->tsc_khz);
+	jw_kv_bool(j, "ok", !vm_failed(vm));
+	jw_kv_string(j, "end", vm_end_reason_name(vm_end_reason(vm)));
+	jw_kv_u64(j, "status", vm->status);
+	jw_kv_string(j, "message", vm->end_msg);
+	jw_kv_double(j, "seconds", (double)(vm->t_end - vm->t_start) / 1e9);
+	jw_key(j, "results");
+	json_results(j, vm);
+	jw_key(j, "exits");
+	json_exits(j, s, timed);
+	jw_key(j, "vcpu");
+	jw_begin_array(j);
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		jw_begin_object(j);
+		jw_kv_u64(j, "id", i);
+		jw_key(j, "exits");
+		json_exits(j, &vm->vcpu[i]->stats, timed);
+		jw_end_object(j);
+	}
+	jw_end_array(j);
+	jw_end_object(j);
+}
+
+static int report_json(const char *path, struct vm *vms, unsigned int n, const struct options *o,
+		       uint64_t wall_ns, int rc, struct exit_stats *per_vm, struct exit_stats *all)
+{
+	char tmp[4096];
+	struct jw j;
+	unsigned int i;
+	FILE *f;
+	int bad;
+
+	/* Written beside the target and renamed: a reader never sees half a report. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		fprintf(stderr, "vmm: --json %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	jw_init(&j, f);
+	jw_begin_object(&j);
+	jw_kv_u64(&j, "schema", 1);
+	jw_kv_string(&j, "vmm_version", VMM_VERSION);
+	jw_kv_u64(&j, "abi_version", VMM_ABI_VERSION);
+	jw_kv_double(&j, "wall_seconds", (double)wall_ns / 1e9);
+	jw_kv_i64(&j, "exit_code", rc);
+	jw_kv_bool(&j, "timed", o->stats);
+	jw_key(&j, "vms");
+	jw_begin_array(&j);
+	for (i = 0; i < n; i++)
+		json_vm(&j, &vms[i], &per_vm[i], o->stats);
+	jw_end_array(&j);
+	jw_key(&j, "exits");
+	json_exits(&j, all, o->stats);
+	jw_end_object(&j);
+	bad = jw_finish(&j);
+	if (fclose(f) || bad || rename(tmp, path)) {
+		fprintf(stderr, "vmm: --json %s: cannot write the report\n", path);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void report_failures(struct vm *vms, unsigned int n)
+{
+	unsigned int i, failed = 0;
+
+	for (i = 0; i < n; i++)
+		failed += vm_failed(&vms[i]);
+	if (!failed)
+		return;
+	fprintf(stderr, "vmm: %u of %u VM%s failed:\n", failed, n, n == 1 ? "" : "s");
+	for (i = 0; i < n; i++)
+		if (vm_failed(&vms[i]))
+			fprintf(stderr, "vmm:   %s (%s): %s: %s\n", vms[i].name, vms[i].image,
+				vm_end_reason_name(vm_end_reason(&vms[i])), vms[i].end_msg);
+}
+
+int report_emit(struct vm *vms, unsigned int n, const struct options *o, uint64_t wall_ns)
+{
+	struct exit_stats *per_vm = calloc(n + 1, sizeof(*per_vm));
+	struct exit_stats *all = per_vm + n;
+	unsigned int i;
+	int rc = 0;
+
+	if (!per_vm) {
+		fprintf(stderr, "vmm: out of memory for the report\n");
+		return 3;
+	}
+	exit_stats_init(all);
+	for (i = 0; i < n; i++) {
+		vm_stats(&vms[i], &per_vm[i]);
+		exit_stats_merge(all, &per_vm[i]);
+		if (vm_failed(&vms[i]))
+			rc = 1;
+	}
+	report_summary(stdout, vms, n, wall_ns, per_vm);
+	report_results(stdout, vms, n);
+	report_tables(stdout, vms, n, o, per_vm, all);
+	fflush(stdout);
+	report_failures(vms, n);
+	if (o->json && report_json(o->json, vms, n, o, wall_ns, rc, per_vm, all) < 0)
+		rc = 3;
+	free(per_vm);
+	return rc;
+}

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+#include "stats.h"
+
+#include <string.h>
+
+static const char *const exit_key_names[NR_EXIT_KEYS] = {
+	[EXIT_IO_CONSOLE] = "io:console",
+	[EXIT_IO_RESULT] = "io:result",
+	[EXIT_IO_SHUTDOWN] = "io:shutdown",
+	[EXIT_IO_SPIN] = "io:spin",
+	[EXIT_IO_OTHER] = "io:other",
+	[EXIT_HLT] = "hlt",
+	[EXIT_INTR] = "intr",
+	[EXIT_IRQ_WINDOW] = "irq-window",
+	[EXIT_WRMSR_ICR] = "wrmsr:icr",
+	[EXIT_WRMSR_EOI] = "wrmsr:eoi",
+	[EXIT_WRMSR_TSC_DEADLINE] = "wrmsr:tsc-deadline",
+	[EXIT_WRMSR_TPR] = "wrmsr:tpr",
+	[EXIT_WRMSR_TIMER] = "wrmsr:timer",
+	[EXIT_WRMSR_OTHER] = "wrmsr:other",
+	[EXIT_RDMSR_APIC] = "rdmsr:apic",
+	[EXIT_RDMSR_OTHER] = "rdmsr:other",
+	[EXIT_MMIO] = "mmio",
+	[EXIT_SHUTDOWN] = "shutdown",
+	[EXIT_INTERNAL_ERROR] = "internal-error",
+	[EXIT_FAIL_ENTRY] = "fail-entry",
+	[EXIT_OTHER] = "other",
+};
+
+const char *exit_key_name(enum exit_key k)
+{
+	if ((unsigned int)k >= NR_EXIT_KEYS)
+		return "?";
+	return exit_key_names[k];
+}
+
+int exit_key_parse(const char *name)
+{
+	int k;
+
+	for (k = 0; k < NR_EXIT_KEYS; k++)
+		if (!strcmp(name, exit_key_names[k]))
+			return k;
+	return -1;
+}
+
+void exit_stats_init(struct exit_stats *s)
+{
+	int k;
+
+	memset(s->count, 0, sizeof(s->count));
+	for (k = 0; k < NR_EXIT_KEYS; k++)
+		hist_init(&s->time[k]);
+}
+
+void exit_stats_merge(struct exit_stats *dst, const struct exit_stats *src)
+{
+	int k;
+
+	for (k = 0; k < NR_EXIT_KEYS; k++) {
+		dst->count[k] += src->count[k];
+		hist_merge(&dst->time[k], &src->time[k]);
+	}
+}
+
+uint64_t exit_stats_total(const struct exit_stats *s)
+{
+	uint64_t t = 0;
+	int k;
+
+	for (k = 0; k < NR_EXIT_KEYS; k++)
+		t += s->count[k];
+	return t;
+}

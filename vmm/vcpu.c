@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: MIT
+#include "vcpu.h"
+
+#include "boot.h"
+#include "clock.h"
+#include "kvm.h"
+#include "pv.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/*
+ * The kick signal is blocked in every thread and unblocked only inside
+ * KVM_RUN (KVM_SET_SIGNAL_MASK). A kick sent while the target is outside
+ * KVM_RUN stays pending and makes its next KVM_RUN return -EINTR at once, so
+ * a kick can never fall between "checked my state" and "entered the guest".
+ */
+#define SIG_KICK SIGUSR1
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+int vcpu_signals_init(void)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIG_KICK, &sa, NULL) < 0)
+		return -1;
+	sigemptyset(&set);
+	sigaddset(&set, SIG_KICK);
+	return pthread_sigmask(SIG_BLOCK, &set, NULL) ? -1 : 0;
+}
+
+/* The signal stays pending after KVM_RUN returns -EINTR here: take it. */
+static void vcpu_drain_kick(void)
+{
+	static const struct timespec zero = { 0, 0 };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIG_KICK);
+	while (sigtimedwait(&set, NULL, &zero) == SIG_KICK)
+		;
+}
+
+static long futex(atomic_uint *uaddr, int op, unsigned int val)
+{
+	return syscall(SYS_futex, uaddr, op, val, NULL, NULL, 0);
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	/* Bump before waking: a sleeper that read the old value fails its futex_wait. */
+	atomic_fetch_add(&v->wake_seq, 1);
+	futex(&v->wake_seq, FUTEX_WAKE_PRIVATE, 1);
+	if (atomic_load_explicit(&v->thread_started, memory_order_acquire))
+		pthread_kill(v->thread, SIG_KICK);
+}
+
+/*
+ * Sleep until something may have changed for this vCPU. The sequence is read
+ * before the condition: a waker changes the condition, then bumps the
+ * sequence, then wakes; if our read of the condition missed its change, our
+ * read of the sequence came before the bump, so futex_wait sees a changed
+ * value and returns, or is already queued when FUTEX_WAKE comes (docs/kicks.md).
+ */
+static void vcpu_wait(struct vcpu *v)
+{
+	for (;;) {
+		unsigned int seq = atomic_load_explicit(&v->wake_seq, memory_order_acquire);
+
+		if (vm_ended(v->vm))
+			return;
+		futex(&v->wake_seq, FUTEX_WAIT_PRIVATE, seq);
+	}
+}
+
+static uint64_t vcpu_rip(struct vcpu *v)
+{
+	struct kvm_regs regs;
+
+	if (kvm_ioctl(v->fd, KVM_GET_REGS, &regs) < 0)
+		return 0;
+	return regs.rip;
+}
+
+static void vcpu_halt(struct vcpu *v)
+{
+	if (!v->run->if_flag) {
+		vm_end(v->vm, VM_END_GUEST_ERROR, 0,
+		       "vCPU %u halted with interrupts disabled at RIP 0x%llx: it can never wake",
+		       v->id, (unsigned long long)vcpu_rip(v));
+		return;
+	}
+	vcpu_wait(v);
+}
+
+static void vcpu_triple_fault(struct vcpu *v)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (kvm_ioctl(v->fd, KVM_GET_REGS, &r) < 0 || kvm_ioctl(v->fd, KVM_GET_SREGS, &s) < 0) {
+		vm_end(v->vm, VM_END_TRIPLE_FAULT, 0, "triple fault on vCPU %u", v->id);
+		return;
+	}
+	vm_end(v->vm, VM_END_TRIPLE_FAULT, 0,
+	       "triple fault on vCPU %u at RIP 0x%llx RSP 0x%llx RFLAGS 0x%llx CR0 0x%llx "
+	       "CR2 0x%llx CR3 0x%llx IDT 0x%llx/%u RAX 0x%llx RDI 0x%llx",
+	       v->id, (unsigned long long)r.rip, (unsigned long long)r.rsp,
+	       (unsigned long long)r.rflags, (unsigned long long)s.cr0, (unsigned long long)s.cr2,
+	       (unsigned long long)s.cr3, (unsigned long long)s.idt.base, s.idt.limit,
+	       (unsigned long long)r.rax, (unsigned long long)r.rdi);
+}
+
+static const char *const kvm_exit_names[] = {
+	"UNKNOWN", "EXCEPTION", "IO", "HYPERCALL", "DEBUG", "HLT", "MMIO", "IRQ_WINDOW_OPEN",
+	"SHUTDOWN", "FAIL_ENTRY", "INTR", "SET_TPR", "TPR_ACCESS", "S390_SIEIC", "S390_RESET",
+	"DCR", "NMI", "INTERNAL_ERROR", "OSI", "PAPR_HCALL", "S390_UCONTROL", "WATCHDOG",
+	"S390_TSCH", "EPR", "SYSTEM_EVENT", "S390_STSI", "IOAPIC_EOI", "HYPERV", "ARM_NISV",
+	"X86_RDMSR", "X86_WRMSR", "DIRTY_RING_FULL", "AP_RESET_HOLD", "X86_BUS_LOCK", "XEN",
+	"RISCV_SBI", "RISCV_CSR", "NOTIFY", "LOONGARCH_IOCSR", "MEMORY_FAULT",
+};
+
+static const char *kvm_exit_name(uint32_t reason)
+{
+	if (reason >= sizeof(kvm_exit_names) / sizeof(kvm_exit_names[0]))
+		return "?";
+	return kvm_exit_names[reason];
+}
+
+static enum exit_key vcpu_bad_exit(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	unsigned long long rip = vcpu_rip(v);
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_MMIO:
+		vm_end(v->vm, VM_END_GUEST_ERROR, 0,
+		       "vCPU %u: %s of %u bytes at 0x%llx, outside guest RAM (RIP 0x%llx)", v->id,
+		       run->mmio.is_write ? "write" : "read", run->mmio.len,
+		       (unsigned long long)run->mmio.phys_addr, rip);
+		return EXIT_MMIO;
+	case KVM_EXIT_INTERNAL_ERROR:
+		vm_end(v->vm, VM_END_BAD_EXIT, 0,
+		       "vCPU %u: KVM internal error, suberror %u (RIP 0x%llx)", v->id,
+		       run->internal.suberror, rip);
+		return EXIT_INTERNAL_ERROR;
+	case KVM_EXIT_FAIL_ENTRY:
+		vm_end(v->vm, VM_END_BAD_EXIT, 0,
+		       "vCPU %u: VM entry failed, hardware reason 0x%llx (RIP 0x%llx)", v->id,
+		       (unsigned long long)run->fail_entry.hardware_entry_failure_reason, rip);
+		return EXIT_FAIL_ENTRY;
+	default:
+		vm_end(v->vm, VM_END_BAD_EXIT, 0,
+		       "vCPU %u: unexpected exit reason %u (KVM_EXIT_%s) at RIP 0x%llx", v->id,
+		       run->exit_reason, kvm_exit_name(run->exit_reason), rip);
+		return EXIT_OTHER;
+	}
+}
+
+static enum exit_key vcpu_handle_exit(struct vcpu *v)
+{
+	switch (v->run->exit_reason) {
+	case KVM_EXIT_IO:
+		return pv_io(v);
+	case KVM_EXIT_HLT:
+		vcpu_halt(v);
+		return EXIT_HLT;
+	case KVM_EXIT_SHUTDOWN:
+		vcpu_triple_fault(v);
+		return EXIT_SHUTDOWN;
+	default:
+		return vcpu_bad_exit(v);
+	}
+}
+
+static enum exit_key vcpu_run_failed(struct vcpu *v, int err)
+{
+	if (err == EINTR || err == EAGAIN) {
+		vcpu_drain_kick();
+		return EXIT_INTR;
+	}
+	vm_end(v->vm, VM_END_HOST_ERROR, 0, "vCPU %u: KVM_RUN: %s", v->id, strerror(err));
+	return EXIT_OTHER;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	enum exit_key key = NR_EXIT_KEYS;
+	uint64_t t_exit = 0, t;
+	int r;
+
+	while (!vm_ended(vm)) {
+		t = now_ns();
+		if (key != NR_EXIT_KEYS)
+			exit_stats_record(&v->stats, key, t - t_exit, vm->timed);
+		r = ioctl(v->fd, KVM_RUN, 0);
+		t_exit = now_ns();
+		key = r < 0 ? vcpu_run_failed(v, errno) : vcpu_handle_exit(v);
+	}
+	/* The exit that ended the VM still counts (e.g. the shutdown write). */
+	if (key != NR_EXIT_KEYS)
+		exit_stats_record(&v->stats, key, now_ns() - t_exit, vm->timed);
+	pv_console_flush(v);
+	vm_vcpu_exited(vm);
+	return NULL;
+}
+
+static int vcpu_set_signal_mask(struct vcpu *v, char *err, size_t errlen)
+{
+	union {
+		struct kvm_signal_mask m;
+		uint8_t buf[sizeof(struct kvm_signal_mask) + 8];
+	} u;
+	sigset_t set;
+
+	/* Inside KVM_RUN: the thread's mask less the kick signal. */
+	pthread_sigmask(SIG_BLOCK, NULL, &set);
+	sigdelset(&set, SIG_KICK);
+	u.m.len = 8; /* the kernel's sigset_t */
+	memcpy(u.m.sigset, &set, 8);
+	if (kvm_ioctl(v->fd, KVM_SET_SIGNAL_MASK, &u.m) < 0) {
+		snprintf(err, errlen, "KVM_SET_SIGNAL_MASK: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int vcpu_create(struct vm *vm, const struct kvm_host *kvm, unsigned int id, uint64_t boot_info_gpa,
+		struct vcpu **out, char *err, size_t errlen)
+{
+	struct vcpu *v = calloc(1, sizeof(*v));
+
+	*out = v;
+	if (!v) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	v->vm = vm;
+	v->id = id;
+	v->run = MAP_FAILED;
+	exit_stats_init(&v->stats);
+	v->fd = kvm_ioctl(vm->fd, KVM_CREATE_VCPU, (void *)(uintptr_t)id);
+	if (v->fd < 0) {
+		snprintf(err, errlen, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
+		return -1;
+	}
+	v->run_size = (size_t)kvm->vcpu_mmap_size;
+	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		snprintf(err, errlen, "mmap of vCPU %u: %s", id, strerror(errno));
+		return -1;
+	}
+	if (boot_setup_vcpu(kvm, v->fd, id, vm->entry, boot_info_gpa, err, errlen) < 0)
+		return -1;
+	return vcpu_set_signal_mask(v, err, errlen);
+}
+
+int vcpu_start(struct vcpu *v)
+{
+	if (pthread_create(&v->thread, NULL, vcpu_thread, v))
+		return -1;
+	atomic_store_explicit(&v->thread_started, true, memory_order_release);
+	return 0;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	if (v->run != MAP_FAILED)
+		munmap(v->run, v->run_size);
+	if (v->fd >= 0)
+		close(v->fd);
+	free(v);
+}

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: MIT
+#include "vm.h"
+
+#include "boot.h"
+#include "clock.h"
+#include "kvm.h"
+#include "loader.h"
+#include "vcpu.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Only needed by VMX for real-mode emulation, harmless elsewhere; 3 pages below 4 GiB. */
+#define VM_TSS_ADDR 0xfffbd000ul
+
+static const char *const end_reason_names[] = {
+	[VM_RUNNING] = "running",
+	[VM_END_SHUTDOWN] = "shutdown",
+	[VM_END_TRIPLE_FAULT] = "triple-fault",
+	[VM_END_GUEST_ERROR] = "guest-error",
+	[VM_END_BAD_EXIT] = "unexpected-exit",
+	[VM_END_TIMEOUT] = "timeout",
+	[VM_END_INTERRUPTED] = "interrupted",
+	[VM_END_HOST_ERROR] = "host-error",
+};
+
+const char *vm_end_reason_name(enum vm_end_reason r)
+{
+	if ((unsigned int)r >= sizeof(end_reason_names) / sizeof(end_reason_names[0]))
+		return "?";
+	return end_reason_names[r];
+}
+
+void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa > vm->ram_size || len > vm->ram_size - gpa)
+		return NULL;
+	return vm->ram + gpa;
+}
+
+static void vm_write_boot_info(struct vm *vm, unsigned int id)
+{
+	struct vmm_boot_info *bi = (struct vmm_boot_info *)(vm->ram + VMM_BOOTINFO_GPA) + id;
+
+	memset(bi, 0, sizeof(*bi));
+	bi->magic = VMM_BOOT_MAGIC;
+	bi->abi_version = VMM_ABI_VERSION;
+	bi->vcpu_id = id;
+	bi->nr_vcpus = vm->nr_vcpus;
+	bi->tsc_khz = vm->tsc_khz;
+	bi->ram_size = vm->ram_size;
+	bi->vm_id = vm->id;
+	memcpy(bi->args, vm->args, sizeof(bi->args));
+}
+
+static int vm_setup_memory(struct vm *vm, char *err, size_t errlen)
+{
+	struct kvm_userspace_memory_region region;
+
+	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
+		snprintf(err, errlen, "cannot allocate %llu bytes of guest RAM: %s",
+			 (unsigned long long)vm->ram_size, strerror(errno));
+		return -1;
+	}
+	memset(&region, 0, sizeof(region));
+	region.memory_size = vm->ram_size;
+	region.userspace_addr = (uintptr_t)vm->ram;
+	if (kvm_ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+		snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void vm_init_fields(struct vm *vm, const struct vm_config *cfg, int notify_fd)
+{
+	const char *slash = strrchr(cfg->path, '/');
+
+	memset(vm, 0, sizeof(*vm));
+	vm->id = cfg->id;
+	snprintf(vm->name, sizeof(vm->name), "vm%u", cfg->id);
+	vm->path = cfg->path;
+	vm->image = slash ? slash + 1 : cfg->path;
+	snprintf(vm->args, sizeof(vm->args), "%s", cfg->args ? cfg->args : "");
+	vm->fd = -1;
+	vm->ram_size = cfg->ram_size;
+	vm->nr_vcpus = cfg->nr_vcpus;
+	vm->quiet = cfg->quiet;
+	vm->timed = cfg->timed;
+	vm->notify_fd = notify_fd;
+	pthread_mutex_init(&vm->lock, NULL);
+}
+
+int vm_create(struct vm *vm, const struct kvm_host *kvm, const struct vm_config *cfg,
+	      const void *image, const struct loader_image *img, int notify_fd, char *err,
+	      size_t errlen)
+{
+	unsigned int i;
+	int khz;
+
+	vm_init_fields(vm, cfg, notify_fd);
+	vm->fd = kvm_ioctl(kvm->fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0) {
+		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
+		return -1;
+	}
+	(void)kvm_ioctl(vm->fd, KVM_SET_TSS_ADDR, (void *)VM_TSS_ADDR);
+	if (vm_setup_memory(vm, err, errlen) < 0)
+		return -1;
+	boot_setup_memory(vm->ram);
+	loader_copy(img, image, vm->ram);
+	vm->entry = img->entry;
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		uint64_t gpa = VMM_BOOTINFO_GPA + i * sizeof(struct vmm_boot_info);
+
+		if (vcpu_create(vm, kvm, i, gpa, &vm->vcpu[i], err, errlen) < 0)
+			return -1;
+		if (i > 0)
+			continue;
+		khz = ioctl(vm->vcpu[0]->fd, KVM_GET_TSC_KHZ, 0);
+		if (khz <= 0) {
+			snprintf(err, errlen, "KVM_GET_TSC_KHZ: %s", strerror(errno));
+			return -1;
+		}
+		vm->tsc_khz = (uint32_t)khz;
+	}
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vm_write_boot_info(vm, i);
+	return 0;
+}
+
+int vm_start(struct vm *vm)
+{
+	unsigned int i;
+
+	vm->t_start = now_ns();
+	atomic_store(&vm->threads_live, vm->nr_vcpus);
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		if (vcpu_start(vm->vcpu[i]) == 0)
+			continue;
+		vm_end(vm, VM_END_HOST_ERROR, 0, "cannot start the thread of vCPU %u", i);
+		/* The threads that never started count as gone. */
+		while (i++ < vm->nr_vcpus)
+			vm_vcpu_exited(vm);
+		return -1;
+	}
+	return 0;
+}
+
+void vm_end(struct vm *vm, enum vm_end_reason reason, uint32_t status, const char *fmt, ...)
+{
+	uint64_t one = 1;
+	unsigned int i;
+	va_list ap;
+
+	/* Status and message are written before the release that publishes the reason. */
+	pthread_mutex_lock(&vm->lock);
+	if (atomic_load_explicit(&vm->end_reason, memory_order_relaxed) != VM_RUNNING) {
+		pthread_mutex_unlock(&vm->lock);
+		return;
+	}
+	vm->status = status;
+	va_start(ap, fmt);
+	vsnprintf(vm->end_msg, sizeof(vm->end_msg), fmt, ap);
+	va_end(ap);
+	vm->t_end = now_ns();
+	atomic_store_explicit(&vm->end_reason, (int)reason, memory_order_release);
+	pthread_mutex_unlock(&vm->lock);
+
+	for (i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpu[i])
+			vcpu_kick(vm->vcpu[i]);
+	if (vm->notify_fd >= 0 && write(vm->notify_fd, &one, sizeof(one)) < 0)
+		perror("vmm: eventfd");
+}
+
+bool vm_failed(struct vm *vm)
+{
+	return vm_end_reason(vm) != VM_END_SHUTDOWN || vm->status != 0;
+}
+
+void vm_vcpu_exited(struct vm *vm)
+{
+	uint64_t one = 1;
+
+	if (atomic_fetch_sub(&vm->threads_live, 1) != 1)
+		return;
+	if (vm->notify_fd >= 0 && write(vm->notify_fd, &one, sizeof(one)) < 0)
+		perror("vmm: eventfd");
+}
+
+void vm_add_result(struct vm *vm, unsigned int vcpu, const struct vmm_result *r)
+{
+	struct vm_result *n;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->nr_results == vm->cap_results) {
+		unsigned int cap = vm->cap_results ? vm->cap_results * 2 : 8;
+
+		n = realloc(vm->results, cap * sizeof(*n));
+		if (!n)
+			goto out;
+		vm->results = n;
+		vm->cap_results = cap;
+	}
+	vm->results[vm->nr_results].vcpu = vcpu;
+	vm->results[vm->nr_results].rec = *r;
+	vm->nr_results++;
+out:
+	pthread_mutex_unlock(&vm->lock);
+}
+
+void vm_join(struct vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpu[i];
+
+		if (v && v->thread_started) {
+			pthread_join(v->thread, NULL);
+			v->thread_started = false;
+		}
+	}
+}
+
+void vm_destroy(struct vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpu[i])
+			vcpu_destroy(vm->vcpu[i]);
+		vm->vcpu[i] = NULL;
+	}
+	if (vm->ram)
+		munmap(vm->ram, vm->ram_size);
+	vm->ram = NULL;
+	if (vm->fd >= 0)
+		close(vm->fd);
+	vm->fd = -1;
+	free(vm->results);
+	vm->results = NULL;
+	pthread_mutex_destroy(&vm->lock);
+}
