@@ -30,6 +30,8 @@ void cli_usage(FILE *out)
 		"  --timeout DURATION stop a VM still running after this long and report it as\n"
 		"                     timed out, e.g. 30, 30s, 500ms; 0 = never (default 120s)\n"
 		"  --json FILE        write the run report as JSON (docs/json-report.md)\n"
+		"  --irqchip user|kernel  our userspace x2APIC (default) or KVM's in-kernel LAPIC\n"
+		"  --ipi-fastpath on|off  single-target IPIs straight from the ICR exit (default on)\n"
 		"  --report vm|vcpu   also print an exit table per VM or per vCPU (repeatable)\n"
 		"  --sort samples|time  order of the exit table rows (default samples)\n"
 		"  --hist KEY         print an ASCII histogram of exit KEY's handling time,\n"
@@ -207,6 +209,8 @@ enum {
 	OPT_REPORT,
 	OPT_SORT,
 	OPT_HIST,
+	OPT_IRQCHIP,
+	OPT_IPI_FASTPATH,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -221,6 +225,8 @@ static const struct option long_opts[] = {
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "hist", required_argument, NULL, OPT_HIST },
+	{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
+	{ "ipi-fastpath", required_argument, NULL, OPT_IPI_FASTPATH },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -254,6 +260,20 @@ static int cli_option(struct options *o, int c, const char *arg, char *err, size
 			return 0;
 		}
 		snprintf(err, errlen, "--json: expected a file name");
+		return -1;
+	case OPT_IRQCHIP:
+		if (!strcmp(arg, "user") || !strcmp(arg, "kernel")) {
+			o->irqchip_kernel = arg[0] == 'k';
+			return 0;
+		}
+		snprintf(err, errlen, "--irqchip: expected 'user' or 'kernel', got '%s'", arg);
+		return -1;
+	case OPT_IPI_FASTPATH:
+		if (!strcmp(arg, "on") || !strcmp(arg, "off")) {
+			o->ipi_fastpath = arg[1] == 'n';
+			return 0;
+		}
+		snprintf(err, errlen, "--ipi-fastpath: expected 'on' or 'off', got '%s'", arg);
 		return -1;
 	case OPT_QUIET:
 		o->quiet = true;
@@ -300,6 +320,7 @@ static void cli_defaults(struct options *o)
 	o->mem = DEFAULT_MEM;
 	o->timeout_ns = DEFAULT_TIMEOUT_NS;
 	o->stats = true;
+	o->ipi_fastpath = true;
 	o->sort = SORT_SAMPLES;
 }
 

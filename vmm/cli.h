@@ -26,6 +26,8 @@ struct options {
 	const char *json;
 	bool quiet;
 	bool stats;
+	bool irqchip_kernel;
+	bool ipi_fastpath;
 	bool report_vm;	 /* an exit table per VM */
 	bool report_vcpu; /* an exit table per vCPU */
 	enum report_sort sort;

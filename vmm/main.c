@@ -169,7 +169,8 @@ static int run(const struct options *o, struct image *imgs)
 		const struct vm_spec *s = &o->vms[i];
 		struct vm_config cfg = { .id = i, .path = s->path, .nr_vcpus = s->vcpus,
 					 .ram_size = s->mem, .args = s->args, .quiet = o->quiet,
-					 .timed = o->stats };
+					 .timed = o->stats, .irqchip_kernel = o->irqchip_kernel,
+					 .ipi_fastpath = o->ipi_fastpath };
 
 		created = i + 1; /* a half-created VM is destroyed too */
 		if (vm_create(&vms[i], &kvm, &cfg, imgs[i].buf, &imgs[i].img, efd, err,

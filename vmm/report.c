@@ -2,6 +2,7 @@
 #include "report.h"
 
 #include "cli.h"
+#include "apic.h"
 #include "json.h"
 #include "stats.h"
 #include "vcpu.h"
@@ -140,6 +141,50 @@ static void report_results(FILE *out, struct vm *vms, unsigned int n)
 	}
 }
 
+static void vm_ipi(struct vm *vm, struct apic_counters *c, uint64_t *spurious)
+{
+	unsigned int i;
+
+	memset(c, 0, sizeof(*c));
+	*spurious = 0;
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		apic_counters_add(c, &vm->vcpu[i]->apic.c);
+		*spurious += vm->vcpu[i]->spurious_kicks;
+	}
+}
+
+static bool ipi_balanced(const struct apic_counters *c)
+{
+	return c->ipi_sent == c->ipi_delivered + c->ipi_coalesced + c->ipi_dropped + c->ipi_pending;
+}
+
+static void report_ipis(FILE *out, struct vm *vms, unsigned int n)
+{
+	struct apic_counters c;
+	unsigned int i, shown = 0;
+	uint64_t spurious;
+
+	for (i = 0; i < n; i++) {
+		if (vms[i].irqchip_kernel)
+			continue;
+		vm_ipi(&vms[i], &c, &spurious);
+		if (!c.ipi_sent && !c.timer_fired && !c.nmi_sent && !c.msr_gp)
+			continue;
+		if (!shown++)
+			fprintf(out, "\nInterrupts (sent = delivered + coalesced + dropped + pending):\n"
+				     "%-5s %10s %9s %10s %10s %8s %8s %8s %8s %6s %7s\n",
+				"VM", "IPIs sent", "fastpath", "delivered", "coalesced", "dropped",
+				"pending", "NMIs", "timer", "#GP", "check");
+		fprintf(out, "%-5s %10llu %9llu %10llu %10llu %8llu %8llu %8llu %8llu %6llu %7s\n",
+			vms[i].name, (unsigned long long)c.ipi_sent,
+			(unsigned long long)c.ipi_fastpath, (unsigned long long)c.ipi_delivered,
+			(unsigned long long)c.ipi_coalesced, (unsigned long long)c.ipi_dropped,
+			(unsigned long long)c.ipi_pending, (unsigned long long)c.nmi_delivered,
+			(unsigned long long)c.timer_delivered, (unsigned long long)c.msr_gp,
+			ipi_balanced(&c) ? "ok" : "BROKEN");
+	}
+}
+
 static void report_tables(FILE *out, struct vm *vms, unsigned int n, const struct options *o,
 			  struct exit_stats *per_vm, struct exit_stats *all)
 {
@@ -229,6 +274,33 @@ static void json_results(struct jw *j, struct vm *vm)
 	jw_end_array(j);
 }
 
+static void json_ipi(struct jw *j, struct vm *vm)
+{
+	struct apic_counters c;
+	uint64_t spurious;
+
+	vm_ipi(vm, &c, &spurious);
+	jw_begin_object(j);
+	jw_kv_string(j, "irqchip", vm->irqchip_kernel ? "kernel" : "user");
+	jw_kv_bool(j, "ipi_fastpath", vm->ipi_fastpath);
+	jw_kv_u64(j, "ipi_sent", c.ipi_sent);
+	jw_kv_u64(j, "ipi_fastpath_sent", c.ipi_fastpath);
+	jw_kv_u64(j, "ipi_delivered", c.ipi_delivered);
+	jw_kv_u64(j, "ipi_coalesced", c.ipi_coalesced);
+	jw_kv_u64(j, "ipi_dropped", c.ipi_dropped);
+	jw_kv_u64(j, "ipi_pending", c.ipi_pending);
+	jw_kv_bool(j, "ipi_balanced", ipi_balanced(&c));
+	jw_kv_u64(j, "nmi_sent", c.nmi_sent);
+	jw_kv_u64(j, "nmi_delivered", c.nmi_delivered);
+	jw_kv_u64(j, "timer_fired", c.timer_fired);
+	jw_kv_u64(j, "timer_delivered", c.timer_delivered);
+	jw_kv_u64(j, "timer_coalesced", c.timer_coalesced);
+	jw_kv_u64(j, "msr_gp", c.msr_gp);
+	jw_kv_u64(j, "window_requests", c.window_requests);
+	jw_kv_u64(j, "spurious_kicks", spurious);
+	jw_end_object(j);
+}
+
 static void json_vm(struct jw *j, struct vm *vm, const struct exit_stats *s, bool timed)
 {
 	unsigned int i;
@@ -249,6 +321,8 @@ static void json_vm(struct jw *j, struct vm *vm, const struct exit_stats *s, boo
 	jw_kv_double(j, "seconds", (double)(vm->t_end - vm->t_start) / 1e9);
 	jw_key(j, "results");
 	json_results(j, vm);
+	jw_key(j, "interrupts");
+	json_ipi(j, vm);
 	jw_key(j, "exits");
 	json_exits(j, s, timed);
 	jw_key(j, "vcpu");
@@ -340,6 +414,7 @@ int report_emit(struct vm *vms, unsigned int n, const struct options *o, uint64_
 	}
 	report_summary(stdout, vms, n, wall_ns, per_vm);
 	report_results(stdout, vms, n);
+	report_ipis(stdout, vms, n);
 	report_tables(stdout, vms, n, o, per_vm, all);
 	fflush(stdout);
 	report_failures(vms, n);

@@ -64,30 +64,43 @@ static long futex(atomic_uint *uaddr, int op, unsigned int val)
 	return syscall(SYS_futex, uaddr, op, val, NULL, NULL, 0);
 }
 
+static long futex_wait_until(atomic_uint *uaddr, unsigned int val, uint64_t deadline_ns)
+{
+	struct timespec ts = { (time_t)(deadline_ns / 1000000000ull),
+			       (long)(deadline_ns % 1000000000ull) };
+
+	/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline. */
+	return syscall(SYS_futex, uaddr, FUTEX_WAIT_BITSET_PRIVATE, val,
+		       deadline_ns ? &ts : NULL, NULL, FUTEX_BITSET_MATCH_ANY);
+}
+
 void vcpu_kick(struct vcpu *v)
 {
 	/* Bump before waking: a sleeper that read the old value fails its futex_wait. */
 	atomic_fetch_add(&v->wake_seq, 1);
 	futex(&v->wake_seq, FUTEX_WAKE_PRIVATE, 1);
+	/* Outside KVM_RUN the signal stays pending and makes the next entry return at once. */
 	if (atomic_load_explicit(&v->thread_started, memory_order_acquire))
 		pthread_kill(v->thread, SIG_KICK);
 }
 
 /*
- * Sleep until something may have changed for this vCPU. The sequence is read
- * before the condition: a waker changes the condition, then bumps the
- * sequence, then wakes; if our read of the condition missed its change, our
- * read of the sequence came before the bump, so futex_wait sees a changed
- * value and returns, or is already queued when FUTEX_WAKE comes (docs/kicks.md).
+ * The caller has just posted an interrupt (a seq_cst store to pir_on). This
+ * seq_cst load of the mode pairs with the owner's store of its mode followed
+ * by its load of pir_on: one of the two sees the other (docs/kicks.md).
  */
-static void vcpu_wait(struct vcpu *v)
+void vcpu_kick_ipi(struct vcpu *v)
 {
-	for (;;) {
-		unsigned int seq = atomic_load_explicit(&v->wake_seq, memory_order_acquire);
-
-		if (vm_ended(v->vm))
-			return;
-		futex(&v->wake_seq, FUTEX_WAIT_PRIVATE, seq);
+	switch (atomic_load(&v->mode)) {
+	case VCPU_IN_GUEST:
+		pthread_kill(v->self, SIG_KICK);
+		break;
+	case VCPU_HALTED:
+		atomic_fetch_add(&v->wake_seq, 1);
+		futex(&v->wake_seq, FUTEX_WAKE_PRIVATE, 1);
+		break;
+	default:
+		break; /* it merges posted interrupts before it enters again */
 	}
 }
 
@@ -100,15 +113,35 @@ static uint64_t vcpu_rip(struct vcpu *v)
 	return regs.rip;
 }
 
+/*
+ * HLT with IF=1: sleep until an interrupt is deliverable, the LAPIC timer is
+ * due, or the VM ends. The mode and sequence are published before the
+ * condition is read: a sender posts, then reads our mode; if it saw
+ * VCPU_HALTED it bumps wake_seq and wakes us, and futex_wait fails on the
+ * changed value; if it did not, our read of the condition sees its post.
+ */
 static void vcpu_halt(struct vcpu *v)
 {
-	if (!v->run->if_flag) {
+	uint64_t tsc, deadline;
+	unsigned int seq;
+
+	if (!v->run->if_flag && !atomic_load(&v->apic.nmi_pending)) {
 		vm_end(v->vm, VM_END_GUEST_ERROR, 0,
 		       "vCPU %u halted with interrupts disabled at RIP 0x%llx: it can never wake",
 		       v->id, (unsigned long long)vcpu_rip(v));
 		return;
 	}
-	vcpu_wait(v);
+	for (;;) {
+		atomic_store(&v->mode, VCPU_HALTED);
+		seq = atomic_load(&v->wake_seq);
+		apic_sync(v);
+		if (vm_ended(v->vm) || apic_has_work(v))
+			break;
+		tsc = lapic_timer_next(&v->apic.l);
+		deadline = tsc ? timer_tsc_to_ns(&v->timer, tsc, now_ns(), timer_rdtsc()) : 0;
+		futex_wait_until(&v->wake_seq, seq, deadline);
+	}
+	atomic_store(&v->mode, VCPU_OUTSIDE);
 }
 
 static void vcpu_triple_fault(struct vcpu *v)
@@ -186,6 +219,12 @@ static enum exit_key vcpu_handle_exit(struct vcpu *v)
 	case KVM_EXIT_SHUTDOWN:
 		vcpu_triple_fault(v);
 		return EXIT_SHUTDOWN;
+	case KVM_EXIT_X86_RDMSR:
+		return apic_rdmsr(v);
+	case KVM_EXIT_X86_WRMSR:
+		return apic_wrmsr(v);
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		return EXIT_IRQ_WINDOW; /* the entry path injects */
 	default:
 		return vcpu_bad_exit(v);
 	}
@@ -195,10 +234,45 @@ static enum exit_key vcpu_run_failed(struct vcpu *v, int err)
 {
 	if (err == EINTR || err == EAGAIN) {
 		vcpu_drain_kick();
+		if (!apic_posted(&v->apic) && !vm_ended(v->vm))
+			v->spurious_kicks++;
 		return EXIT_INTR;
 	}
 	vm_end(v->vm, VM_END_HOST_ERROR, 0, "vCPU %u: KVM_RUN: %s", v->id, strerror(err));
 	return EXIT_OTHER;
+}
+
+/*
+ * Before KVM_RUN: merge posted interrupts, inject, program the host timer,
+ * then publish VCPU_IN_GUEST and look at pir_on once more. A sender that
+ * posted before our store either saw IN_GUEST and signals us (the signal
+ * stays pending: KVM_RUN returns at once), or its post is seen by our
+ * re-check and we go round again.
+ */
+static int vcpu_prepare_entry(struct vcpu *v)
+{
+	uint64_t now;
+
+	if (v->vm->irqchip_kernel)
+		return 0;
+	for (;;) {
+		now = now_ns();
+		apic_sync(v);
+		if (apic_inject(v, now) < 0) {
+			vm_end(v->vm, VM_END_HOST_ERROR, 0, "vCPU %u: interrupt injection: %s",
+			       v->id, strerror(errno));
+			return -1;
+		}
+		if (timer_program(&v->timer, apic_deadline_ns(v, now)) < 0) {
+			vm_end(v->vm, VM_END_HOST_ERROR, 0, "vCPU %u: timer_settime: %s", v->id,
+			       strerror(errno));
+			return -1;
+		}
+		atomic_store(&v->mode, VCPU_IN_GUEST);
+		if (!apic_posted(&v->apic))
+			return 0;
+		atomic_store(&v->mode, VCPU_OUTSIDE);
+	}
 }
 
 static void *vcpu_thread(void *arg)
@@ -209,17 +283,25 @@ static void *vcpu_thread(void *arg)
 	uint64_t t_exit = 0, t;
 	int r;
 
+	v->self = pthread_self();
+	if (!vm->irqchip_kernel && timer_setup(&v->timer, SIG_KICK, vm->tsc_khz) < 0)
+		vm_end(vm, VM_END_HOST_ERROR, 0, "vCPU %u: timer_create: %s", v->id,
+		       strerror(errno));
 	while (!vm_ended(vm)) {
+		if (vcpu_prepare_entry(v) < 0)
+			break;
 		t = now_ns();
 		if (key != NR_EXIT_KEYS)
 			exit_stats_record(&v->stats, key, t - t_exit, vm->timed);
 		r = ioctl(v->fd, KVM_RUN, 0);
 		t_exit = now_ns();
+		atomic_store(&v->mode, VCPU_OUTSIDE);
 		key = r < 0 ? vcpu_run_failed(v, errno) : vcpu_handle_exit(v);
 	}
 	/* The exit that ended the VM still counts (e.g. the shutdown write). */
 	if (key != NR_EXIT_KEYS)
 		exit_stats_record(&v->stats, key, now_ns() - t_exit, vm->timed);
+	timer_teardown(&v->timer);
 	pv_console_flush(v);
 	vm_vcpu_exited(vm);
 	return NULL;
@@ -245,6 +327,18 @@ static int vcpu_set_signal_mask(struct vcpu *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* With KVM's LAPIC, APs start UNINITIALIZED and KVM_RUN would block (KVM-FACTS.md). */
+static int vcpu_set_runnable(struct vcpu *v, char *err, size_t errlen)
+{
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+	if (kvm_ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0) {
+		snprintf(err, errlen, "KVM_SET_MP_STATE %u: %s", v->id, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int vcpu_create(struct vm *vm, const struct kvm_host *kvm, unsigned int id, uint64_t boot_info_gpa,
 		struct vcpu **out, char *err, size_t errlen)
 {
@@ -259,6 +353,7 @@ int vcpu_create(struct vm *vm, const struct kvm_host *kvm, unsigned int id, uint
 	v->id = id;
 	v->run = MAP_FAILED;
 	exit_stats_init(&v->stats);
+	apic_init(&v->apic, id);
 	v->fd = kvm_ioctl(vm->fd, KVM_CREATE_VCPU, (void *)(uintptr_t)id);
 	if (v->fd < 0) {
 		snprintf(err, errlen, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
@@ -271,6 +366,8 @@ int vcpu_create(struct vm *vm, const struct kvm_host *kvm, unsigned int id, uint
 		return -1;
 	}
 	if (boot_setup_vcpu(kvm, v->fd, id, vm->entry, boot_info_gpa, err, errlen) < 0)
+		return -1;
+	if (vm->irqchip_kernel && vcpu_set_runnable(v, err, errlen) < 0)
 		return -1;
 	return vcpu_set_signal_mask(v, err, errlen);
 }

@@ -7,7 +7,9 @@
 #ifndef VMM_VCPU_H
 #define VMM_VCPU_H
 
+#include "apic.h"
 #include "stats.h"
+#include "timer.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,11 +29,17 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	size_t run_size;
-	pthread_t thread;
+	pthread_t thread;	 /* as pthread_create returned it (main thread) */
 	atomic_bool thread_started;
+	pthread_t self;		 /* as the thread itself saw it, for kicks */
+	atomic_int mode;	 /* enum vcpu_mode, published by the owner */
 
 	/* Futex word: bumped by every waker; a halted vCPU sleeps on it. */
 	atomic_uint wake_seq;
+
+	struct vcpu_apic apic;
+	struct vcpu_timer timer;
+	uint64_t spurious_kicks; /* -EINTR exits that found nothing to do */
 
 	char con[VCPU_CONSOLE_LINE]; /* console line being assembled */
 	size_t con_len;
@@ -45,8 +53,17 @@ int vcpu_signals_init(void);
 int vcpu_create(struct vm *vm, const struct kvm_host *kvm, unsigned int id, uint64_t boot_info_gpa,
 		struct vcpu **out, char *err, size_t errlen);
 int vcpu_start(struct vcpu *v);
-/* Make the vCPU look at its state again: out of KVM_RUN, or out of its halt sleep. */
+/* Where the owner thread is; senders read it to choose how to kick (docs/kicks.md). */
+enum vcpu_mode {
+	VCPU_OUTSIDE,  /* handling an exit: it merges posted interrupts before re-entering */
+	VCPU_IN_GUEST, /* inside KVM_RUN (or about to be): needs a signal */
+	VCPU_HALTED,   /* sleeping on wake_seq: needs a futex wake */
+};
+
+/* Make the vCPU look at its state again, whatever it is doing (VM end, rare events). */
 void vcpu_kick(struct vcpu *v);
+/* After posting an interrupt to v: the cheapest kick that cannot be lost. */
+void vcpu_kick_ipi(struct vcpu *v);
 void vcpu_destroy(struct vcpu *v);
 
 #endif

@@ -57,6 +57,7 @@ static void vm_write_boot_info(struct vm *vm, unsigned int id)
 	bi->tsc_khz = vm->tsc_khz;
 	bi->ram_size = vm->ram_size;
 	bi->vm_id = vm->id;
+	bi->flags = vm->irqchip_kernel ? VMM_BOOT_F_IRQCHIP_KERNEL : 0;
 	memcpy(bi->args, vm->args, sizeof(bi->args));
 }
 
@@ -82,6 +83,54 @@ static int vm_setup_memory(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Our x2APIC: every x2APIC MSR, IA32_APIC_BASE and IA32_TSC_DEADLINE exits to
+ * userspace (a deny-all filter on those ranges plus KVM_MSR_EXIT_REASON_FILTER);
+ * every other MSR stays with KVM.
+ */
+static int vm_route_apic_msrs(struct vm *vm, char *err, size_t errlen)
+{
+	static uint8_t deny[256 / 8]; /* all zero: no access allowed in-kernel */
+	struct kvm_enable_cap cap;
+	struct kvm_msr_filter f;
+
+	memset(&cap, 0, sizeof(cap));
+	cap.cap = KVM_CAP_X86_USER_SPACE_MSR;
+	cap.args[0] = KVM_MSR_EXIT_REASON_FILTER;
+	if (kvm_ioctl(vm->fd, KVM_ENABLE_CAP, &cap) < 0) {
+		snprintf(err, errlen, "KVM_ENABLE_CAP(KVM_CAP_X86_USER_SPACE_MSR): %s",
+			 strerror(errno));
+		return -1;
+	}
+	memset(&f, 0, sizeof(f));
+	f.flags = KVM_MSR_FILTER_DEFAULT_ALLOW;
+	f.ranges[0] = (struct kvm_msr_filter_range){ .flags = KVM_MSR_FILTER_READ |
+							      KVM_MSR_FILTER_WRITE,
+						     .nmsrs = 256, .base = 0x800, .bitmap = deny };
+	f.ranges[1] = (struct kvm_msr_filter_range){ .flags = KVM_MSR_FILTER_READ |
+							      KVM_MSR_FILTER_WRITE,
+						     .nmsrs = 1, .base = 0x1b, .bitmap = deny };
+	f.ranges[2] = (struct kvm_msr_filter_range){ .flags = KVM_MSR_FILTER_READ |
+							      KVM_MSR_FILTER_WRITE,
+						     .nmsrs = 1, .base = 0x6e0, .bitmap = deny };
+	if (kvm_ioctl(vm->fd, KVM_X86_SET_MSR_FILTER, &f) < 0) {
+		snprintf(err, errlen, "KVM_X86_SET_MSR_FILTER: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int vm_setup_irqchip(struct vm *vm, char *err, size_t errlen)
+{
+	if (!vm->irqchip_kernel)
+		return vm_route_apic_msrs(vm, err, errlen);
+	if (kvm_ioctl(vm->fd, KVM_CREATE_IRQCHIP, NULL) < 0) {
+		snprintf(err, errlen, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void vm_init_fields(struct vm *vm, const struct vm_config *cfg, int notify_fd)
 {
 	const char *slash = strrchr(cfg->path, '/');
@@ -97,6 +146,8 @@ static void vm_init_fields(struct vm *vm, const struct vm_config *cfg, int notif
 	vm->nr_vcpus = cfg->nr_vcpus;
 	vm->quiet = cfg->quiet;
 	vm->timed = cfg->timed;
+	vm->irqchip_kernel = cfg->irqchip_kernel;
+	vm->ipi_fastpath = cfg->ipi_fastpath;
 	vm->notify_fd = notify_fd;
 	pthread_mutex_init(&vm->lock, NULL);
 }
@@ -115,7 +166,7 @@ int vm_create(struct vm *vm, const struct kvm_host *kvm, const struct vm_config 
 		return -1;
 	}
 	(void)kvm_ioctl(vm->fd, KVM_SET_TSS_ADDR, (void *)VM_TSS_ADDR);
-	if (vm_setup_memory(vm, err, errlen) < 0)
+	if (vm_setup_memory(vm, err, errlen) < 0 || vm_setup_irqchip(vm, err, errlen) < 0)
 		return -1;
 	boot_setup_memory(vm->ram);
 	loader_copy(img, image, vm->ram);
@@ -227,11 +278,15 @@ void vm_join(struct vm *vm)
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpu[i];
 
-		if (v && v->thread_started) {
+		if (v && atomic_load(&v->thread_started)) {
 			pthread_join(v->thread, NULL);
-			v->thread_started = false;
+			atomic_store(&v->thread_started, false);
 		}
 	}
+	/* No thread runs now: what is still posted or in IRR was never delivered. */
+	for (i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpu[i] && !vm->irqchip_kernel)
+			apic_finish(vm->vcpu[i]);
 }
 
 void vm_destroy(struct vm *vm)

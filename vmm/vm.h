@@ -27,6 +27,8 @@ struct vm_config {
 	const char *args;	/* workload arguments for the guest, may be "" */
 	bool quiet;		/* drop guest console output */
 	bool timed;		/* record exit handling-time histograms */
+	bool irqchip_kernel;	/* KVM's in-kernel LAPIC instead of ours */
+	bool ipi_fastpath;	/* single-target IPIs straight from the ICR exit */
 };
 
 enum vm_end_reason {
@@ -60,6 +62,8 @@ struct vm {
 	struct vcpu *vcpu[VMM_MAX_VCPUS];
 	bool quiet;
 	bool timed;
+	bool irqchip_kernel;
+	bool ipi_fastpath;
 	int notify_fd; /* eventfd the main loop polls; written when the VM ends */
 
 	_Atomic int end_reason; /* enum vm_end_reason; set once */
@@ -92,7 +96,7 @@ static inline bool vm_ended(struct vm *vm)
 /* True unless the guest shut down with status 0. Only after the VM ended. */
 bool vm_failed(struct vm *vm);
 const char *vm_end_reason_name(enum vm_end_reason r);
-/* Wait for every vCPU thread of an ended VM. */
+/* Wait for every vCPU thread of an ended VM, then settle its interrupt accounting. */
 void vm_join(struct vm *vm);
 void vm_destroy(struct vm *vm);
 

@@ -182,6 +182,15 @@ static void test_cli_defaults_and_images(void **state)
 	assert_int_equal(o.vms[0].mem, 16u << 20);
 	assert_int_equal(o.timeout_ns, 120000000000ull);
 	assert_true(o.stats);
+	assert_true(o.ipi_fastpath);
+	assert_false(o.irqchip_kernel);
+	cli_free(&o);
+
+	assert_int_equal(parse(&o, err, sizeof(err), "img", "--irqchip", "kernel",
+			       "--ipi-fastpath=off", NULL),
+			 CLI_RUN);
+	assert_true(o.irqchip_kernel);
+	assert_false(o.ipi_fastpath);
 	cli_free(&o);
 }
 
@@ -211,6 +220,9 @@ static void test_cli_errors(void **state)
 	expect_cli_error("--hist", "bogus",
 			 "--hist: unknown exit key 'bogus' (e.g. io:console, hlt, wrmsr:icr; see --help)");
 	expect_cli_error("--json", "", "--json: expected a file name");
+	expect_cli_error("--irqchip", "split", "--irqchip: expected 'user' or 'kernel', got 'split'");
+	expect_cli_error("--ipi-fastpath", "yes",
+			 "--ipi-fastpath: expected 'on' or 'off', got 'yes'");
 	expect_cli_error("--frobnicate", NULL, "--frobnicate: unknown option (see --help)");
 	assert_int_equal(parse(&o, err, sizeof(err), "img", "--vcpus", NULL), CLI_ERROR);
 	assert_string_equal(err, "--vcpus: missing or bad argument (see --help)");

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: MIT
+#include "apic.h"
+
+#include "clock.h"
+#include "ipi.h"
+#include "kvm.h"
+#include "timer.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+/* How long to wait for an IRQ-window exit before a self-timer kicks us (KVM-FACTS.md). */
+#define WINDOW_TIMER_NS 100000ull
+
+#define BIT(v) (1ull << ((v) & 63))
+#define WORD(v) ((v) >> 6)
+
+void apic_init(struct vcpu_apic *a, uint32_t id)
+{
+	memset(a, 0, sizeof(*a));
+	lapic_init(&a->l, id);
+}
+
+void apic_counters_add(struct apic_counters *d, const struct apic_counters *s)
+{
+	d->ipi_sent += s->ipi_sent;
+	d->ipi_fastpath += s->ipi_fastpath;
+	d->ipi_dropped += s->ipi_dropped;
+	d->ipi_coalesced += s->ipi_coalesced;
+	d->ipi_delivered += s->ipi_delivered;
+	d->ipi_pending += s->ipi_pending;
+	d->nmi_sent += s->nmi_sent;
+	d->nmi_delivered += s->nmi_delivered;
+	d->timer_fired += s->timer_fired;
+	d->timer_coalesced += s->timer_coalesced;
+	d->timer_delivered += s->timer_delivered;
+	d->msr_gp += s->msr_gp;
+	d->window_requests += s->window_requests;
+}
+
+/* Sender side: request `vector` on dst and make sure dst will look. */
+static void apic_post(struct vcpu *src, struct vcpu *dst, uint8_t vector)
+{
+	uint64_t old;
+
+	old = atomic_fetch_or(&dst->apic.pir[WORD(vector)], BIT(vector));
+	if (old & BIT(vector)) {
+		/* Already requested and not yet merged: one interrupt, as on hardware. */
+		src->apic.c.ipi_coalesced++;
+		return;
+	}
+	atomic_store(&dst->apic.pir_on, true);
+	if (dst != src)
+		vcpu_kick_ipi(dst);
+}
+
+static void apic_post_nmi(struct vcpu *src, struct vcpu *dst)
+{
+	src->apic.c.nmi_sent++;
+	atomic_fetch_add(&dst->apic.nmi_pending, 1);
+	if (dst != src)
+		vcpu_kick_ipi(dst);
+}
+
+static uint64_t apic_lowest(struct vcpu *src, uint64_t set)
+{
+	struct vm *vm = src->vm;
+	uint8_t ppr[VMM_MAX_VCPUS];
+	unsigned int i;
+	int t;
+
+	for (i = 0; i < vm->nr_vcpus; i++)
+		ppr[i] = atomic_load_explicit(&vm->vcpu[i]->apic.ppr, memory_order_relaxed);
+	t = ipi_lowest_priority(set, ppr, vm->nr_vcpus, src->apic.lowest_rr);
+	src->apic.lowest_rr = (uint32_t)(t + 1) % vm->nr_vcpus;
+	return 1ull << t;
+}
+
+/* Route an ICR write (or SELF_IPI) of vCPU src. */
+static void apic_send(struct vcpu *src, uint64_t icr)
+{
+	struct vm *vm = src->vm;
+	struct ipi_msg m;
+	uint64_t set;
+	int d, st;
+
+	if (vm->ipi_fastpath) {
+		d = ipi_fastpath_dest(icr, vm->nr_vcpus);
+		if (d >= 0) {
+			src->apic.c.ipi_sent++;
+			src->apic.c.ipi_fastpath++;
+			apic_post(src, vm->vcpu[d], IPI_ICR_VECTOR(icr));
+			return;
+		}
+	}
+	st = ipi_decode(icr, &m);
+	set = st == IPI_OK ? ipi_targets(&m, src->id, vm->nr_vcpus) : 0;
+	if (!set) {
+		src->apic.c.ipi_sent++;
+		src->apic.c.ipi_dropped++;
+		if (st == IPI_ERR_VECTOR)
+			lapic_error(&src->apic.l, LAPIC_ESR_SEND_ILLEGAL);
+		return;
+	}
+	if (m.delivery == IPI_DM_LOWEST)
+		set = apic_lowest(src, set);
+	while (set) {
+		d = __builtin_ctzll(set);
+		set &= set - 1;
+		if (m.delivery == IPI_DM_NMI) {
+			apic_post_nmi(src, vm->vcpu[d]);
+			continue;
+		}
+		src->apic.c.ipi_sent++;
+		apic_post(src, vm->vcpu[d], m.vector);
+	}
+}
+
+static enum exit_key wrmsr_key(uint32_t msr)
+{
+	switch (msr) {
+	case LAPIC_MSR_ICR:
+	case LAPIC_MSR_SELF_IPI:
+		return EXIT_WRMSR_ICR;
+	case LAPIC_MSR_EOI:
+		return EXIT_WRMSR_EOI;
+	case LAPIC_MSR_TSC_DEADLINE:
+		return EXIT_WRMSR_TSC_DEADLINE;
+	case LAPIC_MSR_TPR:
+		return EXIT_WRMSR_TPR;
+	case LAPIC_MSR_LVT_TIMER:
+	case LAPIC_MSR_TIMER_ICR:
+	case LAPIC_MSR_TIMER_DCR:
+		return EXIT_WRMSR_TIMER;
+	default:
+		return EXIT_WRMSR_OTHER;
+	}
+}
+
+enum exit_key apic_rdmsr(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint64_t val = 0;
+
+	if (lapic_rdmsr(&v->apic.l, run->msr.index, timer_rdtsc(), &val) != LAPIC_OK) {
+		run->msr.error = 1; /* KVM injects #GP */
+		v->apic.c.msr_gp++;
+	} else {
+		run->msr.error = 0;
+		run->msr.data = val;
+	}
+	return lapic_msr_is_apic(run->msr.index) ? EXIT_RDMSR_APIC : EXIT_RDMSR_OTHER;
+}
+
+enum exit_key apic_wrmsr(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	struct lapic_effect eff;
+
+	memset(&eff, 0, sizeof(eff));
+	eff.eoi_vector = -1;
+	if (lapic_wrmsr(&v->apic.l, run->msr.index, run->msr.data, timer_rdtsc(), &eff) !=
+	    LAPIC_OK) {
+		run->msr.error = 1;
+		v->apic.c.msr_gp++;
+		return wrmsr_key(run->msr.index);
+	}
+	run->msr.error = 0;
+	if (eff.send_ipi)
+		apic_send(v, eff.icr);
+	return wrmsr_key(run->msr.index);
+}
+
+static void apic_merge_vector(struct vcpu_apic *a, unsigned int vec)
+{
+	switch (lapic_accept(&a->l, (uint8_t)vec)) {
+	case LAPIC_ACCEPTED:
+		a->from_ipi[WORD(vec)] |= BIT(vec);
+		break;
+	case LAPIC_COALESCED:
+		a->c.ipi_coalesced++;
+		break;
+	case LAPIC_REJECTED:
+	case LAPIC_NONE:
+		a->c.ipi_dropped++;
+		break;
+	}
+}
+
+static void apic_merge_pir(struct vcpu_apic *a)
+{
+	unsigned int w;
+
+	/* Clear "on" before taking the bits: a post racing with us re-sets it. */
+	atomic_store(&a->pir_on, false);
+	for (w = 0; w < 4; w++) {
+		uint64_t bits = atomic_exchange(&a->pir[w], 0);
+
+		while (bits) {
+			apic_merge_vector(a, w * 64 + (unsigned int)__builtin_ctzll(bits));
+			bits &= bits - 1;
+		}
+	}
+}
+
+static void apic_fire_timer(struct vcpu_apic *a, uint64_t now_tsc)
+{
+	struct lapic_timer_event ev;
+	int vec;
+
+	if (!lapic_timer_fire(&a->l, now_tsc, &ev))
+		return;
+	a->c.timer_fired++;
+	if (ev.irq == LAPIC_COALESCED) {
+		a->c.timer_coalesced++;
+	} else if (ev.irq == LAPIC_ACCEPTED) {
+		vec = a->l.lvt[LAPIC_LVT_TIMER] & 0xff;
+		a->from_timer[WORD(vec)] |= BIT(vec);
+	}
+}
+
+void apic_sync(struct vcpu *v)
+{
+	struct vcpu_apic *a = &v->apic;
+
+	if (atomic_load_explicit(&a->pir_on, memory_order_acquire))
+		apic_merge_pir(a);
+	if (lapic_timer_next(&a->l))
+		apic_fire_timer(a, timer_rdtsc());
+	atomic_store_explicit(&a->ppr, lapic_ppr(&a->l), memory_order_relaxed);
+}
+
+bool apic_has_work(struct vcpu *v)
+{
+	return lapic_highest_deliverable(&v->apic.l) >= 0 || atomic_load(&v->apic.nmi_pending);
+}
+
+static void apic_account_injection(struct vcpu_apic *a, unsigned int vec)
+{
+	if (a->from_ipi[WORD(vec)] & BIT(vec)) {
+		a->from_ipi[WORD(vec)] &= ~BIT(vec);
+		a->c.ipi_delivered++;
+	} else if (a->from_timer[WORD(vec)] & BIT(vec)) {
+		a->from_timer[WORD(vec)] &= ~BIT(vec);
+		a->c.timer_delivered++;
+	}
+}
+
+static int apic_inject_nmi(struct vcpu *v)
+{
+	if (kvm_ioctl(v->fd, KVM_NMI, NULL) < 0)
+		return -1;
+	atomic_fetch_sub(&v->apic.nmi_pending, 1);
+	v->apic.c.nmi_delivered++;
+	return 0;
+}
+
+int apic_inject(struct vcpu *v, uint64_t now_ns)
+{
+	struct vcpu_apic *a = &v->apic;
+	struct kvm_run *run = v->run;
+	struct kvm_interrupt irq;
+	int vec;
+
+	a->window_deadline_ns = 0;
+	run->request_interrupt_window = 0;
+	/* One ioctl besides KVM_RUN per exit: an NMI goes first, a vector waits. */
+	if (atomic_load_explicit(&a->nmi_pending, memory_order_relaxed))
+		return apic_inject_nmi(v);
+	vec = lapic_highest_deliverable(&a->l);
+	if (vec < 0)
+		return 0;
+	if (!run->ready_for_interrupt_injection || !run->if_flag) {
+		/* The window exit alone takes ~0.8 ms here: bound it with a self-timer. */
+		run->request_interrupt_window = 1;
+		a->window_deadline_ns = now_ns + WINDOW_TIMER_NS;
+		a->c.window_requests++;
+		return 0;
+	}
+	irq.irq = (uint32_t)vec;
+	if (ioctl(v->fd, KVM_INTERRUPT, &irq) < 0) {
+		if (errno != EEXIST && errno != EINTR)
+			return -1;
+		/* KVM still holds the last one: leave this vector in IRR for later. */
+		run->request_interrupt_window = 1;
+		a->window_deadline_ns = now_ns + WINDOW_TIMER_NS;
+		return 0;
+	}
+	lapic_ack(&a->l, (uint8_t)vec);
+	apic_account_injection(a, (unsigned int)vec);
+	atomic_store_explicit(&a->ppr, lapic_ppr(&a->l), memory_order_relaxed);
+	return 0;
+}
+
+uint64_t apic_deadline_ns(struct vcpu *v, uint64_t now_ns)
+{
+	uint64_t tsc = lapic_timer_next(&v->apic.l), d = v->apic.window_deadline_ns, t;
+
+	if (tsc) {
+		t = timer_tsc_to_ns(&v->timer, tsc, now_ns, timer_rdtsc());
+		if (!d || t < d)
+			d = t;
+	}
+	return d;
+}
+
+void apic_finish(struct vcpu *v)
+{
+	struct vcpu_apic *a = &v->apic;
+	unsigned int w;
+
+	apic_merge_pir(a);
+	for (w = 0; w < 4; w++)
+		a->c.ipi_pending += (uint64_t)__builtin_popcountll(a->from_ipi[w]);
+}

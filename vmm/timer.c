@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+#include "timer.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+
+int timer_setup(struct vcpu_timer *t, int signo, uint32_t tsc_khz)
+{
+	struct sigevent sev;
+
+	memset(t, 0, sizeof(*t));
+	t->tsc_khz = tsc_khz;
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = signo;
+	sev.sigev_notify_thread_id = gettid();
+	if (timer_create(CLOCK_MONOTONIC, &sev, &t->id) < 0)
+		return -1;
+	t->created = true;
+	return 0;
+}
+
+void timer_teardown(struct vcpu_timer *t)
+{
+	if (t->created)
+		timer_delete(t->id);
+	t->created = false;
+}
+
+int timer_program(struct vcpu_timer *t, uint64_t expiry_ns)
+{
+	struct itimerspec its;
+
+	if (expiry_ns == t->armed_ns)
+		return 0;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)(expiry_ns / 1000000000ull);
+	its.it_value.tv_nsec = (long)(expiry_ns % 1000000000ull);
+	if (timer_settime(t->id, TIMER_ABSTIME, &its, NULL) < 0)
+		return -1;
+	t->armed_ns = expiry_ns;
+	return 0;
+}
+
+uint64_t timer_rdtsc(void)
+{
+	return __rdtsc();
+}
+
+uint64_t timer_tsc_to_ns(const struct vcpu_timer *t, uint64_t tsc, uint64_t now_ns,
+			 uint64_t now_tsc)
+{
+	unsigned __int128 d;
+
+	if (tsc <= now_tsc)
+		return now_ns;
+	/* cycles / kHz = ms; * 1e6 = ns. 128-bit: far deadlines must not wrap. */
+	d = (unsigned __int128)(tsc - now_tsc) * 1000000u / t->tsc_khz;
+	if (d > UINT64_MAX - now_ns)
+		return UINT64_MAX;
+	return now_ns + (uint64_t)d;
+}
