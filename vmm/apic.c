@@ -47,6 +47,15 @@ static void apic_post(struct vcpu *src, struct vcpu *dst, uint8_t vector)
 {
 	uint64_t old;
 
+	/* Stamped before the request is visible, so the owner's merge reads this or a later one. */
+	if (src->vm->timed)
+		atomic_store_explicit(&dst->apic.post_ns[vector], now_ns(), memory_order_release);
+	if (src->vm->tracing) {
+		uint32_t id = atomic_fetch_add(&src->vm->flow_seq, 1) + 1;
+
+		atomic_store_explicit(&dst->apic.post_flow[vector], id, memory_order_release);
+		trace_emit(&src->trace, now_ns(), TR_IPI_SEND, id, (uint16_t)dst->id, vector);
+	}
 	old = atomic_fetch_or(&dst->apic.pir[WORD(vector)], BIT(vector));
 	if (old & BIT(vector)) {
 		/* Already requested and not yet merged: one interrupt, as on hardware. */
@@ -180,6 +189,9 @@ static void apic_merge_vector(struct vcpu_apic *a, unsigned int vec)
 	switch (lapic_accept(&a->l, (uint8_t)vec)) {
 	case LAPIC_ACCEPTED:
 		a->from_ipi[WORD(vec)] |= BIT(vec);
+		a->merged_post_ns[vec] =
+			atomic_load_explicit(&a->post_ns[vec], memory_order_acquire);
+		a->merged_flow[vec] = atomic_load_explicit(&a->post_flow[vec], memory_order_acquire);
 		break;
 	case LAPIC_COALESCED:
 		a->c.ipi_coalesced++;
@@ -239,11 +251,16 @@ bool apic_has_work(struct vcpu *v)
 	return lapic_highest_deliverable(&v->apic.l) >= 0 || atomic_load(&v->apic.nmi_pending);
 }
 
-static void apic_account_injection(struct vcpu_apic *a, unsigned int vec)
+static void apic_account_injection(struct vcpu *v, unsigned int vec, uint64_t now)
 {
+	struct vcpu_apic *a = &v->apic;
+
 	if (a->from_ipi[WORD(vec)] & BIT(vec)) {
 		a->from_ipi[WORD(vec)] &= ~BIT(vec);
 		a->c.ipi_delivered++;
+		if (v->vm->timed && a->merged_post_ns[vec] && now > a->merged_post_ns[vec])
+			hist_record(&v->events.lat[EVENT_IPI], now - a->merged_post_ns[vec]);
+		trace_emit(&v->trace, now, TR_IPI_INJECT, a->merged_flow[vec], 0, (uint8_t)vec);
 	} else if (a->from_timer[WORD(vec)] & BIT(vec)) {
 		a->from_timer[WORD(vec)] &= ~BIT(vec);
 		a->c.timer_delivered++;
@@ -259,7 +276,7 @@ static int apic_inject_nmi(struct vcpu *v)
 	return 0;
 }
 
-int apic_inject(struct vcpu *v, uint64_t now_ns)
+int apic_inject(struct vcpu *v, uint64_t now)
 {
 	struct vcpu_apic *a = &v->apic;
 	struct kvm_run *run = v->run;
@@ -277,7 +294,7 @@ int apic_inject(struct vcpu *v, uint64_t now_ns)
 	if (!run->ready_for_interrupt_injection || !run->if_flag) {
 		/* The window exit alone takes ~0.8 ms here: bound it with a self-timer. */
 		run->request_interrupt_window = 1;
-		a->window_deadline_ns = now_ns + WINDOW_TIMER_NS;
+		a->window_deadline_ns = now + WINDOW_TIMER_NS;
 		a->c.window_requests++;
 		return 0;
 	}
@@ -287,21 +304,21 @@ int apic_inject(struct vcpu *v, uint64_t now_ns)
 			return -1;
 		/* KVM still holds the last one: leave this vector in IRR for later. */
 		run->request_interrupt_window = 1;
-		a->window_deadline_ns = now_ns + WINDOW_TIMER_NS;
+		a->window_deadline_ns = now + WINDOW_TIMER_NS;
 		return 0;
 	}
 	lapic_ack(&a->l, (uint8_t)vec);
-	apic_account_injection(a, (unsigned int)vec);
+	apic_account_injection(v, (unsigned int)vec, now);
 	atomic_store_explicit(&a->ppr, lapic_ppr(&a->l), memory_order_relaxed);
 	return 0;
 }
 
-uint64_t apic_deadline_ns(struct vcpu *v, uint64_t now_ns)
+uint64_t apic_deadline_ns(struct vcpu *v, uint64_t now)
 {
 	uint64_t tsc = lapic_timer_next(&v->apic.l), d = v->apic.window_deadline_ns, t;
 
 	if (tsc) {
-		t = timer_tsc_to_ns(&v->timer, tsc, now_ns, timer_rdtsc());
+		t = timer_tsc_to_ns(&v->timer, tsc, now, timer_rdtsc());
 		if (!d || t < d)
 			d = t;
 	}

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "stats.h"
+#include "trace.h"
 #include "vmm_abi.h"
 
 #include <errno.h>
@@ -30,12 +31,16 @@ void cli_usage(FILE *out)
 		"  --timeout DURATION stop a VM still running after this long and report it as\n"
 		"                     timed out, e.g. 30, 30s, 500ms; 0 = never (default 120s)\n"
 		"  --json FILE        write the run report as JSON (docs/json-report.md)\n"
+		"  --trace FILE       write a timeline (Chrome trace-event JSON: open it in\n"
+		"                     Perfetto or chrome://tracing)\n"
+		"  --trace-events N   trace ring size per vCPU, newest kept (default %u)\n"
 		"  --irqchip user|kernel  our userspace x2APIC (default) or KVM's in-kernel LAPIC\n"
 		"  --ipi-fastpath on|off  single-target IPIs straight from the ICR exit (default on)\n"
 		"  --report vm|vcpu   also print an exit table per VM or per vCPU (repeatable)\n"
 		"  --sort samples|time  order of the exit table rows (default samples)\n"
 		"  --hist KEY         print an ASCII histogram of exit KEY's handling time,\n"
-		"                     e.g. io:console, hlt, wrmsr:icr (repeatable)\n"
+		"                     e.g. io:console, hlt, wrmsr:icr, or of an event latency:\n"
+		"                     event:ipi, event:wakeup (repeatable)\n"
 		"  --no-stats         count exits but do not time them\n"
 		"  --quiet            do not print guest console output\n"
 		"  --help, --version\n"
@@ -43,7 +48,7 @@ void cli_usage(FILE *out)
 		"exit status: 0 every VM shut down with status 0; 1 a VM failed (guest status,\n"
 		"triple fault, unexpected exit, timeout, interrupted); 2 bad option or image;\n"
 		"3 KVM or host setup failed.\n",
-		DEFAULT_VCPUS, VMM_MAX_VCPUS);
+		DEFAULT_VCPUS, VMM_MAX_VCPUS, TRACE_DEFAULT_EVENTS);
 }
 
 int parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *v)
@@ -209,6 +214,8 @@ enum {
 	OPT_REPORT,
 	OPT_SORT,
 	OPT_HIST,
+	OPT_TRACE,
+	OPT_TRACE_EVENTS,
 	OPT_IRQCHIP,
 	OPT_IPI_FASTPATH,
 	OPT_HELP,
@@ -225,6 +232,8 @@ static const struct option long_opts[] = {
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "hist", required_argument, NULL, OPT_HIST },
+	{ "trace", required_argument, NULL, OPT_TRACE },
+	{ "trace-events", required_argument, NULL, OPT_TRACE_EVENTS },
 	{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
 	{ "ipi-fastpath", required_argument, NULL, OPT_IPI_FASTPATH },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -261,6 +270,19 @@ static int cli_option(struct options *o, int c, const char *arg, char *err, size
 		}
 		snprintf(err, errlen, "--json: expected a file name");
 		return -1;
+	case OPT_TRACE:
+		if (*arg) {
+			o->trace = arg;
+			return 0;
+		}
+		snprintf(err, errlen, "--trace: expected a file name");
+		return -1;
+	case OPT_TRACE_EVENTS:
+		if (parse_uint(arg, 16, 1u << 24, &o->trace_events) == 0)
+			return 0;
+		snprintf(err, errlen, "--trace-events: expected an integer in 16..16777216, got '%s'",
+			 arg);
+		return -1;
 	case OPT_IRQCHIP:
 		if (!strcmp(arg, "user") || !strcmp(arg, "kernel")) {
 			o->irqchip_kernel = arg[0] == 'k';
@@ -296,7 +318,7 @@ static int cli_option(struct options *o, int c, const char *arg, char *err, size
 		snprintf(err, errlen, "--sort: expected 'samples' or 'time', got '%s'", arg);
 		return -1;
 	case OPT_HIST:
-		if (exit_key_parse(arg) < 0) {
+		if (exit_key_parse(arg) < 0 && event_key_parse(arg) < 0) {
 			snprintf(err, errlen, "--hist: unknown exit key '%s' (e.g. io:console, hlt, "
 					      "wrmsr:icr; see --help)", arg);
 			return -1;
@@ -321,6 +343,7 @@ static void cli_defaults(struct options *o)
 	o->timeout_ns = DEFAULT_TIMEOUT_NS;
 	o->stats = true;
 	o->ipi_fastpath = true;
+	o->trace_events = TRACE_DEFAULT_EVENTS;
 	o->sort = SORT_SAMPLES;
 }
 

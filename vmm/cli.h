@@ -24,6 +24,8 @@ struct options {
 	uint64_t mem;
 	uint64_t timeout_ns; /* 0: none */
 	const char *json;
+	const char *trace;	 /* --trace FILE */
+	unsigned int trace_events; /* per-vCPU ring size */
 	bool quiet;
 	bool stats;
 	bool irqchip_kernel;

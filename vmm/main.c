@@ -9,6 +9,7 @@
 #include "kvm.h"
 #include "loader.h"
 #include "report.h"
+#include "trace.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -170,7 +171,8 @@ static int run(const struct options *o, struct image *imgs)
 		struct vm_config cfg = { .id = i, .path = s->path, .nr_vcpus = s->vcpus,
 					 .ram_size = s->mem, .args = s->args, .quiet = o->quiet,
 					 .timed = o->stats, .irqchip_kernel = o->irqchip_kernel,
-					 .ipi_fastpath = o->ipi_fastpath };
+					 .ipi_fastpath = o->ipi_fastpath,
+					 .trace_events = o->trace ? o->trace_events : 0 };
 
 		created = i + 1; /* a half-created VM is destroyed too */
 		if (vm_create(&vms[i], &kvm, &cfg, imgs[i].buf, &imgs[i].img, efd, err,
@@ -186,6 +188,10 @@ static int run(const struct options *o, struct image *imgs)
 	for (i = 0; i < o->nr_vms; i++)
 		vm_join(&vms[i]);
 	rc = report_emit(vms, o->nr_vms, o, now_ns() - t0);
+	if (o->trace && trace_write(o->trace, vms, o->nr_vms, t0, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmm: --trace %s: %s\n", o->trace, err);
+		rc = EXIT_HOST;
+	}
 destroy:
 	for (i = 0; i < created; i++)
 		vm_destroy(&vms[i]);

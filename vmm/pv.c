@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "pv.h"
 
+#include "clock.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "vmm_abi.h"
@@ -126,6 +127,7 @@ static enum exit_key pv_out(struct vcpu *v, uint16_t port, uint8_t size, const u
 		pv_shutdown(v, val);
 		return EXIT_IO_SHUTDOWN;
 	case VMM_PORT_SPIN:
+		trace_emit(&v->trace, now_ns(), TR_SPIN, 0, 0, 0);
 		return EXIT_IO_SPIN;
 	default:
 		break;

@@ -84,13 +84,37 @@ void report_exit_table(FILE *out, const char *title, const struct exit_stats *s,
 		(unsigned long long)total, (double)total_time / 1e3);
 }
 
-static void vm_stats(struct vm *vm, struct exit_stats *s)
+static void vm_stats(struct vm *vm, struct exit_stats *s, struct event_stats *ev)
 {
 	unsigned int i;
 
 	exit_stats_init(s);
-	for (i = 0; i < vm->nr_vcpus; i++)
+	event_stats_init(ev);
+	for (i = 0; i < vm->nr_vcpus; i++) {
 		exit_stats_merge(s, &vm->vcpu[i]->stats);
+		event_stats_merge(ev, &vm->vcpu[i]->events);
+	}
+}
+
+static void report_event_table(FILE *out, const struct event_stats *ev)
+{
+	unsigned int k;
+
+	fprintf(out, "\nEvent latencies, all VMs:\n\n%20s %10s %11s %11s %11s %11s %11s %11s\n\n",
+		"EVENT", "Samples", "Min", "Max", "Avg", "p50", "p99", "p99.9");
+	for (k = 0; k < NR_EVENT_KEYS; k++) {
+		const struct hist *h = &ev->lat[k];
+
+		fprintf(out, "%20s %10llu", event_key_name((enum event_key)k),
+			(unsigned long long)h->count);
+		us_cell(out, h->count ? h->min : 0, 1);
+		us_cell(out, h->max, 1);
+		us_cell(out, (uint64_t)hist_mean(h), 1);
+		us_cell(out, hist_percentile(h, 50), 1);
+		us_cell(out, hist_percentile(h, 99), 1);
+		us_cell(out, hist_percentile(h, 99.9), 1);
+		fputc('\n', out);
+	}
 }
 
 static const char *vm_status_word(struct vm *vm)
@@ -186,12 +210,15 @@ static void report_ipis(FILE *out, struct vm *vms, unsigned int n)
 }
 
 static void report_tables(FILE *out, struct vm *vms, unsigned int n, const struct options *o,
-			  struct exit_stats *per_vm, struct exit_stats *all)
+			  struct exit_stats *per_vm, struct exit_stats *all,
+			  const struct event_stats *ev)
 {
 	char title[128];
 	unsigned int i, j;
 
 	report_exit_table(out, "all VMs, all VCPUs", all, o->sort, o->stats);
+	if (o->stats)
+		report_event_table(out, ev);
 	for (i = 0; o->report_vm && i < n; i++) {
 		snprintf(title, sizeof(title), "%s (%s), all VCPUs", vms[i].name, vms[i].image);
 		report_exit_table(out, title, &per_vm[i], o->sort, o->stats);
@@ -205,13 +232,16 @@ static void report_tables(FILE *out, struct vm *vms, unsigned int n, const struc
 	}
 	for (i = 0; i < o->nr_hist; i++) {
 		int k = exit_key_parse(o->hist[i]);
+		const struct hist *h = k >= 0 ? &all->time[k] :
+				       &ev->lat[event_key_parse(o->hist[i])];
 
-		snprintf(title, sizeof(title), "%s handling time, all VMs", o->hist[i]);
+		snprintf(title, sizeof(title), "%s %s, all VMs", o->hist[i],
+			 k >= 0 ? "handling time" : "latency");
 		fputc('\n', out);
 		if (!o->stats)
 			fprintf(out, "%s: not timed (--no-stats)\n", title);
 		else
-			hist_print_ascii(out, &all->time[k], title, 40);
+			hist_print_ascii(out, h, title, 40);
 	}
 }
 
@@ -301,7 +331,20 @@ static void json_ipi(struct jw *j, struct vm *vm)
 	jw_end_object(j);
 }
 
-static void json_vm(struct jw *j, struct vm *vm, const struct exit_stats *s, bool timed)
+static void json_events(struct jw *j, const struct event_stats *ev, bool timed)
+{
+	unsigned int k;
+
+	jw_begin_object(j);
+	for (k = 0; timed && k < NR_EVENT_KEYS; k++) {
+		jw_key(j, event_key_name((enum event_key)k));
+		json_hist(j, &ev->lat[k]);
+	}
+	jw_end_object(j);
+}
+
+static void json_vm(struct jw *j, struct vm *vm, const struct exit_stats *s,
+		    const struct event_stats *ev, bool timed)
 {
 	unsigned int i;
 
@@ -325,6 +368,8 @@ static void json_vm(struct jw *j, struct vm *vm, const struct exit_stats *s, boo
 	json_ipi(j, vm);
 	jw_key(j, "exits");
 	json_exits(j, s, timed);
+	jw_key(j, "events");
+	json_events(j, ev, timed);
 	jw_key(j, "vcpu");
 	jw_begin_array(j);
 	for (i = 0; i < vm->nr_vcpus; i++) {
@@ -339,7 +384,7 @@ static void json_vm(struct jw *j, struct vm *vm, const struct exit_stats *s, boo
 }
 
 static int report_json(const char *path, struct vm *vms, unsigned int n, const struct options *o,
-		       uint64_t wall_ns, int rc, struct exit_stats *per_vm, struct exit_stats *all)
+		       uint64_t wall_ns, int rc, struct exit_stats *per_vm, struct event_stats *ev)
 {
 	char tmp[4096];
 	struct jw j;
@@ -365,10 +410,12 @@ static int report_json(const char *path, struct vm *vms, unsigned int n, const s
 	jw_key(&j, "vms");
 	jw_begin_array(&j);
 	for (i = 0; i < n; i++)
-		json_vm(&j, &vms[i], &per_vm[i], o->stats);
+		json_vm(&j, &vms[i], &per_vm[i], &ev[i], o->stats);
 	jw_end_array(&j);
 	jw_key(&j, "exits");
-	json_exits(&j, all, o->stats);
+	json_exits(&j, &per_vm[n], o->stats);
+	jw_key(&j, "events");
+	json_events(&j, &ev[n], o->stats);
 	jw_end_object(&j);
 	bad = jw_finish(&j);
 	if (fclose(f) || bad || rename(tmp, path)) {
@@ -394,32 +441,38 @@ static void report_failures(struct vm *vms, unsigned int n)
 				vm_end_reason_name(vm_end_reason(&vms[i])), vms[i].end_msg);
 }
 
+/* per_vm[0..n) and ev[0..n) per VM; per_vm[n] and ev[n] all VMs. */
 int report_emit(struct vm *vms, unsigned int n, const struct options *o, uint64_t wall_ns)
 {
 	struct exit_stats *per_vm = calloc(n + 1, sizeof(*per_vm));
-	struct exit_stats *all = per_vm + n;
+	struct event_stats *ev = calloc(n + 1, sizeof(*ev));
 	unsigned int i;
 	int rc = 0;
 
-	if (!per_vm) {
+	if (!per_vm || !ev) {
 		fprintf(stderr, "vmm: out of memory for the report\n");
+		free(per_vm);
+		free(ev);
 		return 3;
 	}
-	exit_stats_init(all);
+	exit_stats_init(&per_vm[n]);
+	event_stats_init(&ev[n]);
 	for (i = 0; i < n; i++) {
-		vm_stats(&vms[i], &per_vm[i]);
-		exit_stats_merge(all, &per_vm[i]);
+		vm_stats(&vms[i], &per_vm[i], &ev[i]);
+		exit_stats_merge(&per_vm[n], &per_vm[i]);
+		event_stats_merge(&ev[n], &ev[i]);
 		if (vm_failed(&vms[i]))
 			rc = 1;
 	}
 	report_summary(stdout, vms, n, wall_ns, per_vm);
 	report_results(stdout, vms, n);
 	report_ipis(stdout, vms, n);
-	report_tables(stdout, vms, n, o, per_vm, all);
+	report_tables(stdout, vms, n, o, per_vm, &per_vm[n], &ev[n]);
 	fflush(stdout);
 	report_failures(vms, n);
-	if (o->json && report_json(o->json, vms, n, o, wall_ns, rc, per_vm, all) < 0)
+	if (o->json && report_json(o->json, vms, n, o, wall_ns, rc, per_vm, ev) < 0)
 		rc = 3;
 	free(per_vm);
+	free(ev);
 	return rc;
 }

@@ -72,3 +72,41 @@ uint64_t exit_stats_total(const struct exit_stats *s)
 		t += s->count[k];
 	return t;
 }
+
+static const char *const event_key_names[NR_EVENT_KEYS] = {
+	[EVENT_IPI] = "event:ipi",
+	[EVENT_WAKEUP] = "event:wakeup",
+};
+
+const char *event_key_name(enum event_key k)
+{
+	if ((unsigned int)k >= NR_EVENT_KEYS)
+		return "?";
+	return event_key_names[k];
+}
+
+int event_key_parse(const char *name)
+{
+	int k;
+
+	for (k = 0; k < NR_EVENT_KEYS; k++)
+		if (!strcmp(name, event_key_names[k]))
+			return k;
+	return -1;
+}
+
+void event_stats_init(struct event_stats *s)
+{
+	int k;
+
+	for (k = 0; k < NR_EVENT_KEYS; k++)
+		hist_init(&s->lat[k]);
+}
+
+void event_stats_merge(struct event_stats *dst, const struct event_stats *src)
+{
+	int k;
+
+	for (k = 0; k < NR_EVENT_KEYS; k++)
+		hist_merge(&dst->lat[k], &src->lat[k]);
+}

@@ -44,6 +44,22 @@ struct exit_stats {
 	struct hist time[NR_EXIT_KEYS]; /* handling time, ns; empty with --no-stats */
 };
 
+/* Latencies of events that span threads, recorded by the vCPU that sees them end. */
+enum event_key {
+	EVENT_IPI,    /* ICR write (latest one requesting the vector) to injection on the target */
+	EVENT_WAKEUP, /* wake request (IPI post or timer deadline) to the halted vCPU in KVM_RUN */
+	NR_EVENT_KEYS
+};
+
+struct event_stats {
+	struct hist lat[NR_EVENT_KEYS]; /* ns */
+};
+
+const char *event_key_name(enum event_key k);
+int event_key_parse(const char *name);
+void event_stats_init(struct event_stats *s);
+void event_stats_merge(struct event_stats *dst, const struct event_stats *src);
+
 const char *exit_key_name(enum exit_key k);
 /* The key named `name` (as printed, e.g. "wrmsr:icr"), or -1. */
 int exit_key_parse(const char *name);

@@ -96,6 +96,11 @@ void vcpu_kick_ipi(struct vcpu *v)
 		pthread_kill(v->self, SIG_KICK);
 		break;
 	case VCPU_HALTED:
+		if (v->vm->timed) {
+			uint64_t zero = 0;
+
+			atomic_compare_exchange_strong(&v->wake_req_ns, &zero, now_ns());
+		}
 		atomic_fetch_add(&v->wake_seq, 1);
 		futex(&v->wake_seq, FUTEX_WAKE_PRIVATE, 1);
 		break;
@@ -113,6 +118,16 @@ static uint64_t vcpu_rip(struct vcpu *v)
 	return regs.rip;
 }
 
+/* What ended the halt: the first IPI wake request, or the timer deadline if earlier. */
+static void vcpu_note_wakeup(struct vcpu *v, uint64_t deadline)
+{
+	uint64_t req = atomic_exchange(&v->wake_req_ns, 0);
+
+	if (deadline && deadline <= now_ns() && (!req || deadline < req))
+		req = deadline;
+	v->wake_from_ns = req;
+}
+
 /*
  * HLT with IF=1: sleep until an interrupt is deliverable, the LAPIC timer is
  * due, or the VM ends. The mode and sequence are published before the
@@ -122,7 +137,7 @@ static uint64_t vcpu_rip(struct vcpu *v)
  */
 static void vcpu_halt(struct vcpu *v)
 {
-	uint64_t tsc, deadline;
+	uint64_t tsc, deadline = 0;
 	unsigned int seq;
 
 	if (!v->run->if_flag && !atomic_load(&v->apic.nmi_pending)) {
@@ -131,6 +146,8 @@ static void vcpu_halt(struct vcpu *v)
 		       v->id, (unsigned long long)vcpu_rip(v));
 		return;
 	}
+	atomic_store(&v->wake_req_ns, 0);
+	trace_emit(&v->trace, now_ns(), TR_HALT, 0, 0, 0);
 	for (;;) {
 		atomic_store(&v->mode, VCPU_HALTED);
 		seq = atomic_load(&v->wake_seq);
@@ -141,6 +158,8 @@ static void vcpu_halt(struct vcpu *v)
 		deadline = tsc ? timer_tsc_to_ns(&v->timer, tsc, now_ns(), timer_rdtsc()) : 0;
 		futex_wait_until(&v->wake_seq, seq, deadline);
 	}
+	vcpu_note_wakeup(v, deadline);
+	trace_emit(&v->trace, now_ns(), TR_WAKE, 0, 0, 0);
 	atomic_store(&v->mode, VCPU_OUTSIDE);
 }
 
@@ -293,10 +312,17 @@ static void *vcpu_thread(void *arg)
 		t = now_ns();
 		if (key != NR_EXIT_KEYS)
 			exit_stats_record(&v->stats, key, t - t_exit, vm->timed);
+		if (v->wake_from_ns) {
+			if (vm->timed && t > v->wake_from_ns)
+				hist_record(&v->events.lat[EVENT_WAKEUP], t - v->wake_from_ns);
+			v->wake_from_ns = 0;
+		}
+		trace_emit(&v->trace, t, TR_RUN, 0, 0, 0);
 		r = ioctl(v->fd, KVM_RUN, 0);
 		t_exit = now_ns();
 		atomic_store(&v->mode, VCPU_OUTSIDE);
 		key = r < 0 ? vcpu_run_failed(v, errno) : vcpu_handle_exit(v);
+		trace_emit(&v->trace, t_exit, TR_EXIT, key, 0, 0);
 	}
 	/* The exit that ended the VM still counts (e.g. the shutdown write). */
 	if (key != NR_EXIT_KEYS)
@@ -353,6 +379,7 @@ int vcpu_create(struct vm *vm, const struct kvm_host *kvm, unsigned int id, uint
 	v->id = id;
 	v->run = MAP_FAILED;
 	exit_stats_init(&v->stats);
+	event_stats_init(&v->events);
 	apic_init(&v->apic, id);
 	v->fd = kvm_ioctl(vm->fd, KVM_CREATE_VCPU, (void *)(uintptr_t)id);
 	if (v->fd < 0) {
@@ -382,6 +409,7 @@ int vcpu_start(struct vcpu *v)
 
 void vcpu_destroy(struct vcpu *v)
 {
+	trace_ring_free(&v->trace);
 	if (v->run != MAP_FAILED)
 		munmap(v->run, v->run_size);
 	if (v->fd >= 0)

@@ -10,6 +10,7 @@
 #include "apic.h"
 #include "stats.h"
 #include "timer.h"
+#include "trace.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -45,6 +46,10 @@ struct vcpu {
 	size_t con_len;
 
 	struct exit_stats stats;
+	struct event_stats events;
+	struct trace_ring trace;
+	_Atomic uint64_t wake_req_ns; /* first IPI wake request since the halt began */
+	uint64_t wake_from_ns;	       /* when the wakeup that ended the last halt was asked */
 };
 
 /* Process-wide: block the kick signal in the calling thread and install its handler. */

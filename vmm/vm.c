@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "kvm.h"
 #include "loader.h"
+#include "trace.h"
 #include "vcpu.h"
 
 #include <errno.h>
@@ -148,6 +149,7 @@ static void vm_init_fields(struct vm *vm, const struct vm_config *cfg, int notif
 	vm->timed = cfg->timed;
 	vm->irqchip_kernel = cfg->irqchip_kernel;
 	vm->ipi_fastpath = cfg->ipi_fastpath;
+	vm->tracing = cfg->trace_events > 0;
 	vm->notify_fd = notify_fd;
 	pthread_mutex_init(&vm->lock, NULL);
 }
@@ -176,6 +178,10 @@ int vm_create(struct vm *vm, const struct kvm_host *kvm, const struct vm_config 
 
 		if (vcpu_create(vm, kvm, i, gpa, &vm->vcpu[i], err, errlen) < 0)
 			return -1;
+		if (cfg->trace_events && trace_ring_init(&vm->vcpu[i]->trace, cfg->trace_events)) {
+			snprintf(err, errlen, "out of memory for the trace rings");
+			return -1;
+		}
 		if (i > 0)
 			continue;
 		khz = ioctl(vm->vcpu[0]->fd, KVM_GET_TSC_KHZ, 0);

@@ -29,6 +29,7 @@ struct vm_config {
 	bool timed;		/* record exit handling-time histograms */
 	bool irqchip_kernel;	/* KVM's in-kernel LAPIC instead of ours */
 	bool ipi_fastpath;	/* single-target IPIs straight from the ICR exit */
+	uint32_t trace_events;	/* per-vCPU trace ring size, 0 = no trace */
 };
 
 enum vm_end_reason {
@@ -64,6 +65,8 @@ struct vm {
 	bool timed;
 	bool irqchip_kernel;
 	bool ipi_fastpath;
+	bool tracing;
+	atomic_uint flow_seq; /* trace flow ids for IPIs */
 	int notify_fd; /* eventfd the main loop polls; written when the VM ends */
 
 	_Atomic int end_reason; /* enum vm_end_reason; set once */

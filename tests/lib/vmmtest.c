@@ -82,6 +82,11 @@ static int tmpfile_fd(char *path)
 
 int vmm_run(struct vmm_run *r, const char *const *args)
 {
+	return vmm_run_under(r, NULL, args);
+}
+
+int vmm_run_under(struct vmm_run *r, const char *const *prefix, const char *const *args)
+{
 	char opath[64], epath[64], jpath[64];
 	const char *argv[MAX_ARGS];
 	json_error_t jerr;
@@ -93,6 +98,8 @@ int vmm_run(struct vmm_run *r, const char *const *args)
 	efd = tmpfile_fd(epath);
 	close(tmpfile_fd(jpath));
 	unlink(jpath);
+	while (prefix && *prefix && n < MAX_ARGS / 2)
+		argv[n++] = *prefix++;
 	argv[n++] = env_or_die("VMM");
 	argv[n++] = "--json";
 	argv[n++] = jpath;
@@ -103,7 +110,7 @@ int vmm_run(struct vmm_run *r, const char *const *args)
 	if (pid == 0) {
 		dup2(ofd, 1);
 		dup2(efd, 2);
-		execv(argv[0], (char *const *)argv);
+		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	if (pid < 0 || waitpid(pid, &st, 0) < 0)

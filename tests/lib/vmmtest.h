@@ -30,6 +30,8 @@ const char *guest(const char *name);
  * when the run could be made at all; r->status says how it went.
  */
 int vmm_run(struct vmm_run *r, const char *const *args);
+/* The same, with vmm run under a command: prefix is NULL-terminated, e.g. {"perf", "stat", ..., "--", NULL}. */
+int vmm_run_under(struct vmm_run *r, const char *const *prefix, const char *const *args);
 void vmm_run_free(struct vmm_run *r);
 
 /* The VM object at index i of the report (asserts it exists). */

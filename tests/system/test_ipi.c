@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The interrupt path on real guests: IPI ping-pong, an IPI storm whose
+ * counts the guest and the VMM must agree on exactly (sent = delivered +
+ * coalesced + dropped + pending), garbage APIC input, LAPIC timers, and
+ * KVM's in-kernel LAPIC as the anchor.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "vmmtest.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static json_int_t irq(const struct vmm_run *r, size_t vm, const char *key)
+{
+	json_t *v = json_object_get(json_object_get(report_vm(r, vm), "interrupts"), key);
+
+	if (!v)
+		fail_msg("vm %zu: no interrupts.%s in the report", vm, key);
+	return json_is_boolean(v) ? json_is_true(v) : json_integer_value(v);
+}
+
+static void expect_ok(const struct vmm_run *r)
+{
+	if (r->status != 0)
+		fail_msg("vmm exited %d\nstderr:\n%s", r->status, r->err);
+}
+
+static void test_pingpong(const char *wait, const char *irqchip)
+{
+	char spec[512];
+	const char *args[] = { "--timeout", "120", "--quiet", "--irqchip", irqchip, spec, NULL };
+	struct vmm_run r;
+	json_int_t min, p50, p99, max;
+
+	snprintf(spec, sizeof(spec), "%s:vcpus=2:args=rounds=60,wait=%s", guest("ipi-pingpong"),
+		 wait);
+	assert_int_equal(vmm_run(&r, args), 0);
+	expect_ok(&r);
+	assert_int_equal(report_result(&r, 0, "ipi-pingpong", "rounds"), 60);
+	min = report_result(&r, 0, "ipi-pingpong", "min");
+	p50 = report_result(&r, 0, "ipi-pingpong", "p50");
+	p99 = report_result(&r, 0, "ipi-pingpong", "p99");
+	max = report_result(&r, 0, "ipi-pingpong", "max");
+	assert_true(0 < min && min <= p50 && p50 <= p99 && p99 <= max);
+	if (!strcmp(irqchip, "user")) {
+		/* Two IPIs a round, never two in flight: nothing coalesces or drops. */
+		assert_int_equal(irq(&r, 0, "ipi_sent"), 120);
+		assert_int_equal(irq(&r, 0, "ipi_delivered"), 120);
+		assert_true(irq(&r, 0, "ipi_balanced"));
+	}
+	vmm_run_free(&r);
+}
+
+static void test_pingpong_halt(void **state)
+{
+	(void)state;
+	test_pingpong("halt", "user");
+}
+
+static void test_pingpong_spin(void **state)
+{
+	(void)state;
+	test_pingpong("spin", "user");
+}
+
+static void test_pingpong_kernel_irqchip(void **state)
+{
+	(void)state;
+	test_pingpong("halt", "kernel");
+}
+
+/* Guest and VMM agree on every count of every VM of the run. */
+static void check_storm(const struct vmm_run *r, size_t nr_vms)
+{
+	size_t i;
+
+	expect_ok(r);
+	for (i = 0; i < nr_vms; i++) {
+		json_int_t sent = report_result(r, i, "ipi-storm", "sent");
+		json_int_t received = report_result(r, i, "ipi-storm", "received");
+
+		assert_true(irq(r, i, "ipi_balanced"));
+		assert_int_equal(irq(r, i, "ipi_sent"), sent);
+		assert_int_equal(irq(r, i, "ipi_delivered"), received);
+		assert_int_equal(irq(r, i, "ipi_dropped"), 0);
+		assert_int_equal(irq(r, i, "ipi_sent"),
+				 irq(r, i, "ipi_delivered") + irq(r, i, "ipi_coalesced") +
+					 irq(r, i, "ipi_pending"));
+		assert_true(sent > 0);
+	}
+}
+
+static void storm(unsigned int vms, unsigned int vcpus, unsigned int rounds,
+		  const char *fastpath)
+{
+	char spec[512];
+	const char *args[8 + 16] = { "--timeout", "300", "--quiet", "--ipi-fastpath", fastpath };
+	struct vmm_run r;
+	unsigned int i;
+
+	snprintf(spec, sizeof(spec), "%s:vcpus=%u:args=rounds=%u", guest("ipi-storm"), vcpus,
+		 rounds);
+	for (i = 0; i < vms; i++)
+		args[5 + i] = spec;
+	args[5 + vms] = NULL;
+	assert_int_equal(vmm_run(&r, args), 0);
+	check_storm(&r, vms);
+	if (!strcmp(fastpath, "off"))
+		assert_int_equal(irq(&r, 0, "ipi_fastpath_sent"), 0);
+	else
+		assert_true(irq(&r, 0, "ipi_fastpath_sent") > 0);
+	vmm_run_free(&r);
+}
+
+static void test_storm_4(void **state)
+{
+	(void)state;
+	storm(1, 4, 200, "on");
+}
+
+static void test_storm_8(void **state)
+{
+	(void)state;
+	storm(1, 8, 200, "on");
+}
+
+static void test_storm_16(void **state)
+{
+	(void)state;
+	storm(1, 16, 100, "on");
+}
+
+static void test_storm_generic_path(void **state)
+{
+	(void)state;
+	storm(1, 4, 100, "off");
+}
+
+static void test_storm_4_vms(void **state)
+{
+	(void)state;
+	storm(4, 8, 100, "on");
+}
+
+/* The bar: 4 VMs x 8 vCPUs on 2 host CPUs, 20 times in a row, counts always agree. */
+static void test_storm_4_vms_20_times(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 20; i++)
+		storm(4, 8, 40, i % 2 ? "on" : "off");
+}
+
+static void test_apic_garbage(void **state)
+{
+	const char *args[] = { "--timeout", "120", "--quiet", NULL, guest("hello"), NULL };
+	char spec[512];
+	struct vmm_run r;
+
+	(void)state;
+	snprintf(spec, sizeof(spec), "%s:vcpus=2", guest("apic-garbage"));
+	args[3] = spec;
+	assert_int_equal(vmm_run(&r, args), 0);
+	expect_ok(&r);
+	/* Every #GP the guest took was one the VMM raised; every bad ICR was dropped. */
+	assert_int_equal(report_result(&r, 0, "apic-garbage", "gp"), irq(&r, 0, "msr_gp"));
+	assert_true(irq(&r, 0, "msr_gp") >= 8);
+	assert_int_equal(report_result(&r, 0, "apic-garbage", "bad_icr"), irq(&r, 0, "ipi_dropped"));
+	assert_true(report_result(&r, 0, "apic-garbage", "esr") & (1 << 5));
+	assert_true(irq(&r, 0, "ipi_balanced"));
+	vmm_run_free(&r);
+}
+
+static void test_apic_timer(void **state)
+{
+	const char *args[] = { "--timeout", "120", "--quiet", NULL, NULL };
+	char spec[512];
+	struct vmm_run r;
+
+	(void)state;
+	snprintf(spec, sizeof(spec), "%s:vcpus=1", guest("apic-timer"));
+	args[3] = spec;
+	assert_int_equal(vmm_run(&r, args), 0);
+	expect_ok(&r);
+	assert_int_equal(report_result(&r, 0, "apic-timer", "periodic_ticks"), 10);
+	assert_int_equal(report_result(&r, 0, "apic-timer", "past_deadline_fired"), 1);
+	/* one-shot x2, periodic x10, deadline x2 at least */
+	assert_true(irq(&r, 0, "timer_delivered") >= 14);
+	vmm_run_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pingpong_halt),
+		cmocka_unit_test(test_pingpong_spin),
+		cmocka_unit_test(test_pingpong_kernel_irqchip),
+		cmocka_unit_test(test_storm_4),
+		cmocka_unit_test(test_storm_8),
+		cmocka_unit_test(test_storm_16),
+		cmocka_unit_test(test_storm_generic_path),
+		cmocka_unit_test(test_storm_4_vms),
+		cmocka_unit_test(test_storm_4_vms_20_times),
+		cmocka_unit_test(test_apic_garbage),
+		cmocka_unit_test(test_apic_timer),
+	};
+
+	vmmtest_require_kvm("system/test_ipi");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

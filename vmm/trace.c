@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: MIT
+#include "trace.h"
+
+#include "json.h"
+#include "stats.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int trace_ring_init(struct trace_ring *r, uint32_t size)
+{
+	uint64_t n = 1;
+
+	while (n < size)
+		n <<= 1;
+	r->ev = calloc(n, sizeof(*r->ev));
+	r->mask = n - 1;
+	r->head = 0;
+	return r->ev ? 0 : -1;
+}
+
+void trace_ring_free(struct trace_ring *r)
+{
+	free(r->ev);
+	r->ev = NULL;
+}
+
+uint64_t trace_ring_dropped(const struct trace_ring *r)
+{
+	return r->ev && r->head > r->mask + 1 ? r->head - (r->mask + 1) : 0;
+}
+
+void trace_emit_at(struct trace_ring *r, uint64_t ts, enum trace_type t, uint32_t a, uint16_t b,
+		   uint8_t c)
+{
+	struct trace_event *e = &r->ev[r->head & r->mask];
+
+	e->ts = ts;
+	e->a = a;
+	e->b = b;
+	e->c = c;
+	e->type = (uint8_t)t;
+	r->head++;
+}
+
+struct tw {
+	struct jw j;
+	uint64_t t0;
+	unsigned int pid;
+	unsigned int tid;
+};
+
+static double us(const struct tw *w, uint64_t ts)
+{
+	return ts > w->t0 ? (double)(ts - w->t0) / 1e3 : 0.0;
+}
+
+static void ev_begin(struct tw *w, const char *name, const char *ph, uint64_t ts)
+{
+	jw_begin_object(&w->j);
+	jw_kv_string(&w->j, "name", name);
+	jw_kv_string(&w->j, "ph", ph);
+	jw_kv_double(&w->j, "ts", us(w, ts));
+	jw_kv_u64(&w->j, "pid", w->pid);
+	jw_kv_u64(&w->j, "tid", w->tid);
+}
+
+static void ev_slice(struct tw *w, const char *name, uint64_t start, uint64_t end,
+		     const char *arg_key, const char *arg)
+{
+	ev_begin(w, name, "X", start);
+	jw_kv_double(&w->j, "dur", end > start ? (double)(end - start) / 1e3 : 0.0);
+	if (arg_key) {
+		jw_key(&w->j, "args");
+		jw_begin_object(&w->j);
+		jw_kv_string(&w->j, arg_key, arg);
+		jw_end_object(&w->j);
+	}
+	jw_end_object(&w->j);
+}
+
+static void ev_flow(struct tw *w, const char *ph, uint64_t ts, uint32_t id, unsigned int vec)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "ipi 0x%02x", vec);
+	ev_begin(w, name, ph, ts);
+	jw_kv_string(&w->j, "cat", "ipi");
+	jw_kv_u64(&w->j, "id", ((uint64_t)w->pid << 32) | id);
+	if (ph[0] == 'f')
+		jw_kv_string(&w->j, "bp", "e");
+	jw_end_object(&w->j);
+}
+
+static void ev_meta(struct tw *w, const char *what, const char *name)
+{
+	jw_begin_object(&w->j);
+	jw_kv_string(&w->j, "name", what);
+	jw_kv_string(&w->j, "ph", "M");
+	jw_kv_u64(&w->j, "pid", w->pid);
+	jw_kv_u64(&w->j, "tid", w->tid);
+	jw_key(&w->j, "args");
+	jw_begin_object(&w->j);
+	jw_kv_string(&w->j, "name", name);
+	jw_end_object(&w->j);
+	jw_end_object(&w->j);
+}
+
+/* One vCPU's track: guest time, exit handling, halts, spins, IPI flows. */
+static void trace_vcpu(struct tw *w, const struct trace_ring *r)
+{
+	uint64_t first = r->head > r->mask + 1 ? r->head - (r->mask + 1) : 0;
+	uint64_t run_ts = 0, exit_ts = 0, halt_ts = 0, i;
+
+	for (i = first; i < r->head; i++) {
+		const struct trace_event *e = &r->ev[i & r->mask];
+
+		switch ((enum trace_type)e->type) {
+		case TR_RUN:
+			if (exit_ts)
+				ev_slice(w, "vmm", exit_ts, e->ts, NULL, NULL);
+			run_ts = e->ts;
+			exit_ts = 0;
+			break;
+		case TR_EXIT:
+			if (run_ts)
+				ev_slice(w, "guest", run_ts, e->ts, "exit",
+					 exit_key_name((enum exit_key)e->a));
+			run_ts = 0;
+			exit_ts = e->ts;
+			break;
+		case TR_HALT:
+			halt_ts = e->ts;
+			break;
+		case TR_WAKE:
+			if (halt_ts)
+				ev_slice(w, "halted", halt_ts, e->ts, NULL, NULL);
+			halt_ts = 0;
+			break;
+		case TR_IPI_SEND:
+			ev_flow(w, "s", e->ts, e->a, e->c);
+			break;
+		case TR_IPI_INJECT:
+			ev_flow(w, "f", e->ts, e->a, e->c);
+			break;
+		case TR_SPIN:
+			ev_begin(w, "spin", "i", e->ts);
+			jw_kv_string(&w->j, "s", "t");
+			jw_end_object(&w->j);
+			break;
+		}
+	}
+}
+
+static void trace_vm(struct tw *w, struct vm *vm, uint64_t *dropped)
+{
+	char name[96];
+	unsigned int i;
+
+	w->pid = vm->id + 1;
+	w->tid = 0;
+	snprintf(name, sizeof(name), "%s (%s)", vm->name, vm->image);
+	ev_meta(w, "process_name", name);
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		w->tid = i;
+		snprintf(name, sizeof(name), "vCPU %u", i);
+		ev_meta(w, "thread_name", name);
+		trace_vcpu(w, &vm->vcpu[i]->trace);
+		*dropped += trace_ring_dropped(&vm->vcpu[i]->trace);
+	}
+}
+
+int trace_write(const char *path, struct vm *vms, unsigned int n, uint64_t t0, char *err,
+		size_t errlen)
+{
+	char tmp[4096];
+	uint64_t dropped = 0;
+	struct tw w;
+	unsigned int i;
+	FILE *f;
+	int bad;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	memset(&w, 0, sizeof(w));
+	w.t0 = t0;
+	jw_init(&w.j, f);
+	jw_begin_object(&w.j);
+	jw_kv_string(&w.j, "displayTimeUnit", "ns");
+	jw_key(&w.j, "traceEvents");
+	jw_begin_array(&w.j);
+	for (i = 0; i < n; i++)
+		trace_vm(&w, &vms[i], &dropped);
+	jw_end_array(&w.j);
+	jw_key(&w.j, "otherData");
+	jw_begin_object(&w.j);
+	jw_kv_string(&w.j, "generator", "vmm " VMM_VERSION);
+	jw_kv_u64(&w.j, "dropped_events", dropped);
+	jw_end_object(&w.j);
+	jw_end_object(&w.j);
+	bad = jw_finish(&w.j);
+	if (fclose(f) || bad || rename(tmp, path)) {
+		snprintf(err, errlen, "cannot write the trace");
+		unlink(tmp);
+		return -1;
+	}
+	if (dropped)
+		fprintf(stderr, "vmm: --trace %s: %llu oldest events dropped (ring full; raise "
+				"--trace-events)\n", path, (unsigned long long)dropped);
+	return 0;
+}
