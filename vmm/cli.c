@@ -42,6 +42,7 @@ void cli_usage(FILE *out)
 		"                     e.g. io:console, hlt, wrmsr:icr, or of an event latency:\n"
 		"                     event:ipi, event:wakeup (repeatable)\n"
 		"  --no-stats         count exits but do not time them\n"
+		"  --pin              pin vCPU i of every VM to host CPU i (mod online CPUs)\n"
 		"  --quiet            do not print guest console output\n"
 		"  --help, --version\n"
 		"\n"
@@ -211,6 +212,7 @@ enum {
 	OPT_JSON,
 	OPT_QUIET,
 	OPT_NO_STATS,
+	OPT_PIN,
 	OPT_REPORT,
 	OPT_SORT,
 	OPT_HIST,
@@ -229,6 +231,7 @@ static const struct option long_opts[] = {
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "no-stats", no_argument, NULL, OPT_NO_STATS },
+	{ "pin", no_argument, NULL, OPT_PIN },
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "hist", required_argument, NULL, OPT_HIST },
@@ -302,6 +305,9 @@ static int cli_option(struct options *o, int c, const char *arg, char *err, size
 		return 0;
 	case OPT_NO_STATS:
 		o->stats = false;
+		return 0;
+	case OPT_PIN:
+		o->pin = true;
 		return 0;
 	case OPT_REPORT:
 		if (!strcmp(arg, "vcpu") || !strcmp(arg, "vm")) {

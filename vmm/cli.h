@@ -30,6 +30,7 @@ struct options {
 	bool stats;
 	bool irqchip_kernel;
 	bool ipi_fastpath;
+	bool pin;		 /* vCPU i of every VM on host CPU i mod online CPUs */
 	bool report_vm;	 /* an exit table per VM */
 	bool report_vcpu; /* an exit table per vCPU */
 	enum report_sort sort;

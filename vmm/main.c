@@ -172,7 +172,8 @@ static int run(const struct options *o, struct image *imgs)
 					 .ram_size = s->mem, .args = s->args, .quiet = o->quiet,
 					 .timed = o->stats, .irqchip_kernel = o->irqchip_kernel,
 					 .ipi_fastpath = o->ipi_fastpath,
-					 .trace_events = o->trace ? o->trace_events : 0 };
+					 .trace_events = o->trace ? o->trace_events : 0,
+					 .pin = o->pin };
 
 		created = i + 1; /* a half-created VM is destroyed too */
 		if (vm_create(&vms[i], &kvm, &cfg, imgs[i].buf, &imgs[i].img, efd, err,

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -294,6 +295,17 @@ static int vcpu_prepare_entry(struct vcpu *v)
 	}
 }
 
+static void vcpu_pin(struct vcpu *v)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET((int)(v->id % (n > 0 ? (unsigned long)n : 1)), &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
+		fprintf(stderr, "vmm: %s: cannot pin vCPU %u\n", v->vm->name, v->id);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -303,6 +315,8 @@ static void *vcpu_thread(void *arg)
 	int r;
 
 	v->self = pthread_self();
+	if (vm->pin)
+		vcpu_pin(v);
 	if (!vm->irqchip_kernel && timer_setup(&v->timer, SIG_KICK, vm->tsc_khz) < 0)
 		vm_end(vm, VM_END_HOST_ERROR, 0, "vCPU %u: timer_create: %s", v->id,
 		       strerror(errno));

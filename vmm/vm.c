@@ -150,6 +150,7 @@ static void vm_init_fields(struct vm *vm, const struct vm_config *cfg, int notif
 	vm->irqchip_kernel = cfg->irqchip_kernel;
 	vm->ipi_fastpath = cfg->ipi_fastpath;
 	vm->tracing = cfg->trace_events > 0;
+	vm->pin = cfg->pin;
 	vm->notify_fd = notify_fd;
 	pthread_mutex_init(&vm->lock, NULL);
 }

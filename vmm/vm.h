@@ -30,6 +30,7 @@ struct vm_config {
 	bool irqchip_kernel;	/* KVM's in-kernel LAPIC instead of ours */
 	bool ipi_fastpath;	/* single-target IPIs straight from the ICR exit */
 	uint32_t trace_events;	/* per-vCPU trace ring size, 0 = no trace */
+	bool pin;		/* vCPU i on host CPU i mod online CPUs */
 };
 
 enum vm_end_reason {
@@ -66,6 +67,7 @@ struct vm {
 	bool irqchip_kernel;
 	bool ipi_fastpath;
 	bool tracing;
+	bool pin;
 	atomic_uint flow_seq; /* trace flow ids for IPIs */
 	int notify_fd; /* eventfd the main loop polls; written when the VM ends */
 

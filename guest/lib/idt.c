@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The shared IDT, the C side of the vector stubs, and exception reports. */
 #include "internal.h"
+#include "fixup.h"
 
 struct idt_gate {
 	uint16_t offset_lo;
@@ -107,8 +108,11 @@ void irq_dispatch(struct irq_frame *f)
 {
 	irq_handler_t fn;
 
-	if (f->vector < 32)
+	if (f->vector < 32) {
+		if (fixup_exception(f)) /* rdmsr_safe()/wrmsr_safe() */
+			return;
 		exception(f);
+	}
 
 	fn = load_acquire(&handlers[f->vector]);
 	if (fn)

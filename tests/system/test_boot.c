@@ -179,7 +179,7 @@ static void test_timeout(void **state)
 	assert_int_equal(vmm_run(&r, args), 0);
 	assert_int_equal(r.status, 1);
 	assert_string_equal(vm_str(&r, 0, "end"), "timeout");
-	secs = json_real_value(json_object_get(report_vm(&r, 0), "seconds"));
+	secs = json_number_value(json_object_get(report_vm(&r, 0), "seconds"));
 	assert_true(secs >= 1.5);
 	assert_string_equal(vm_str(&r, 1, "end"), "shutdown");
 	assert_true(json_is_true(json_object_get(report_vm(&r, 1), "ok")));
