@@ -48,8 +48,8 @@ static const struct msr_access must_fault[] = {
 	{ "write VERSION", WR, MSR_X2APIC_VERSION, 0 },
 	{ "write PPR", WR, MSR_X2APIC_PPR, 0 },
 	{ "write LDR", WR, MSR_X2APIC_LDR, 1 },
-	{ "write ISR0", WR, 0x810, 0 },
-	{ "write IRR0", WR, 0x820, 0 },
+	{ "write ISR0", WR, MSR_X2APIC_ISR0, 0 },
+	{ "write IRR0", WR, MSR_X2APIC_IRR0, 0 },
 	{ "write current count", WR, MSR_X2APIC_TIMER_CCR, 0 },
 	{ "EOI with a non-zero value", WR, MSR_X2APIC_EOI, 1 },
 	{ "ESR with a non-zero value", WR, MSR_X2APIC_ESR, 1 },
@@ -78,7 +78,7 @@ static const struct msr_access must_fault[] = {
 static const struct msr_access must_work[] = {
 	{ "read VERSION", RD, MSR_X2APIC_VERSION, 0 },
 	{ "read PPR", RD, MSR_X2APIC_PPR, 0 },
-	{ "read ISR0", RD, 0x810, 0 },
+	{ "read ISR0", RD, MSR_X2APIC_ISR0, 0 },
 	{ "read ICR", RD, MSR_X2APIC_ICR, 0 },
 	{ "read current count", RD, MSR_X2APIC_TIMER_CCR, 0 },
 	{ "read TSC_DEADLINE", RD, MSR_TSC_DEADLINE, 0 },
@@ -163,8 +163,8 @@ static unsigned int icr_garbage(void)
 		{ "logical, cluster 0x7fff", DEST(0x7fff0001) | APIC_DEST_LOGICAL | TEST_VECTOR,
 		  false },
 		{ "logical, empty member mask", DEST(0) | APIC_DEST_LOGICAL | TEST_VECTOR, false },
-		{ "logical, member 15 of cluster 3", DEST(0x00038000) | APIC_DEST_LOGICAL | TEST_VECTOR,
-		  false },
+		{ "logical, member 15 of cluster 3",
+		  DEST(0x00038000) | APIC_DEST_LOGICAL | TEST_VECTOR, false },
 	};
 	unsigned int i;
 

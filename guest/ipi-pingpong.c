@@ -44,12 +44,14 @@ static void wait_count(uint32_t *count, uint32_t target, bool halt)
 	irq_enable();
 }
 
+/* arg_u64 takes numbers only: find the wait= word ourselves, at a token start. */
 static bool parse_halt(void)
 {
-	const char *a = boot_info()->args, *p;
+	const char *a = boot_info()->args;
 
-	/* arg_u64 takes numbers only: look for the words ourselves. */
-	for (p = a; *p; p++) {
+	for (const char *p = a; *p; p++) {
+		if (p != a && p[-1] != ',' && p[-1] != ' ')
+			continue;
 		if (!strncmp(p, "wait=spin", 9))
 			return false;
 		if (!strncmp(p, "wait=halt", 9))

@@ -8,7 +8,8 @@
  * Args: rounds=N (default 200), call_every=N (default 20, 0 = no calls).
  * Result "ipi-storm": vcpus, rounds, sent (ICR writes times their targets:
  * vector 0x41 sends + call doorbells), received (0x41 and 0xFB handler
- * runs), calls (call functions run, checked against the expected count).
+ * runs), calls (call functions run, checked against the expected count),
+ * isr_stuck (vCPUs whose ISR is not empty at the end: lost interrupts; must be 0).
  */
 #include "guest.h"
 
@@ -23,6 +24,7 @@ struct storm_cpu {
 	uint64_t received;
 	uint64_t calls_done;
 	uint64_t rng;
+	int stuck_vector; /* highest ISR vector outside any handler, -1 if none */
 } __attribute__((aligned(64)));
 
 static struct storm_cpu cpus[VMM_MAX_VCPUS];
@@ -66,13 +68,30 @@ static void storm(unsigned int self, uint64_t rounds, uint64_t call_every)
 	}
 }
 
+/*
+ * Outside every handler the ISR must be empty: a vector left in service was
+ * delivered by the APIC but never reached the guest (or was never EOId).
+ */
+static int isr_highest(void)
+{
+	uint32_t w;
+
+	for (int i = 7; i >= 0; i--) {
+		w = (uint32_t)rdmsr(MSR_X2APIC_ISR0 + i);
+		if (w)
+			return i * 32 + 31 - __builtin_clz(w);
+	}
+	return -1;
+}
+
 /* Let IPIs still in flight land (IF=1), then stop taking any more. */
-static void settle(void)
+static void settle(unsigned int self)
 {
 	barrier_wait(&all_cpus);
 	for (unsigned int i = 0; i < SETTLE_PAUSES; i++)
 		cpu_relax();
 	irq_disable();
+	cpus[self].stuck_vector = isr_highest();
 	barrier_wait(&all_cpus);
 }
 
@@ -91,9 +110,16 @@ static void report(uint64_t rounds, uint64_t call_every)
 {
 	unsigned int nr = nr_cpus();
 	uint64_t sent = 0, received = 0, calls = 0, expected;
+	unsigned int stuck = 0;
 	struct vmm_result r;
 
 	for (unsigned int i = 0; i < nr; i++) {
+		if (cpus[i].stuck_vector >= 0) {
+			printf("ipi-storm: cpu%u: vector 0x%x still in service: an interrupt was "
+			       "lost\n",
+			       i, cpus[i].stuck_vector);
+			stuck++;
+		}
 		sent += cpus[i].sent + call_stats(i)->ipis_sent;
 		received += cpus[i].received + call_stats(i)->irqs;
 		calls += cpus[i].calls_done;
@@ -107,11 +133,14 @@ static void report(uint64_t rounds, uint64_t call_every)
 	result_add(&r, "sent", sent);
 	result_add(&r, "received", received);
 	result_add(&r, "calls", calls);
+	result_add(&r, "isr_stuck", stuck);
 	result_send(&r);
 	if (calls != expected) {
 		printf("ipi-storm: %lu call functions ran, expected %lu\n", calls, expected);
 		shutdown(GUEST_STATUS_BUG);
 	}
+	if (stuck)
+		shutdown(GUEST_STATUS_BUG);
 }
 
 void guest_main(unsigned int cpu)
@@ -132,7 +161,7 @@ void guest_main(unsigned int cpu)
 	irq_enable();
 
 	storm(cpu, rounds, call_every);
-	settle();
+	settle(cpu);
 	if (cpu != 0)
 		idle_blocked();
 	report(rounds, call_every);

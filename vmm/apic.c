@@ -308,6 +308,12 @@ int apic_inject(struct vcpu *v, uint64_t now)
 		return 0;
 	}
 	lapic_ack(&a->l, (uint8_t)vec);
+	/*
+	 * Without an in-kernel irqchip a second KVM_INTERRUPT before KVM_RUN
+	 * replaces the queued vector (no -EEXIST here): never inject twice
+	 * before the guest has run; the next exit says when it is ready again.
+	 */
+	run->ready_for_interrupt_injection = 0;
 	apic_account_injection(v, (unsigned int)vec, now);
 	atomic_store_explicit(&a->ppr, lapic_ppr(&a->l), memory_order_relaxed);
 	return 0;

@@ -2,6 +2,8 @@
 /* x2APIC driver: every access is an MSR (an exit with the userspace APIC). */
 #include "apic.h"
 
+#include "fixup.h"
+
 static uint64_t spurious[VMM_MAX_VCPUS];
 
 /* The SDM says a spurious interrupt sets no ISR bit: no EOI. */
@@ -34,7 +36,12 @@ void apic_enable(void)
 {
 	irq_set_handler(APIC_SPURIOUS_VECTOR, spurious_irq);
 	apic_enable_x2apic();
-	wrmsr(MSR_X2APIC_SVR, APIC_SVR_ENABLE | APIC_SPURIOUS_VECTOR);
+	/* The first x2APIC register access: say plainly when nobody emulates them. */
+	if (!wrmsr_safe(MSR_X2APIC_SVR, APIC_SVR_ENABLE | APIC_SPURIOUS_VECTOR)) {
+		printf("cpu%u: apic: x2APIC SVR write took #GP: x2APIC MSRs are not emulated\n",
+		       this_cpu_id());
+		shutdown(GUEST_STATUS_BUG);
+	}
 	wrmsr(MSR_X2APIC_TPR, 0);
 	apic_esr(); /* start from a clean error status */
 }
@@ -83,6 +90,17 @@ void apic_send_nmi(uint32_t dest_id)
 void apic_self_ipi(uint8_t vector)
 {
 	wrmsr(MSR_X2APIC_SELF_IPI, vector);
+}
+
+/* KVM's in-kernel LAPIC counts at 1 ns per bus cycle unless the VMM sets
+ * KVM_CAP_X86_APIC_BUS_CYCLES_NS. */
+#define KVM_APIC_BUS_KHZ 1000000u
+
+uint32_t apic_timer_khz(void)
+{
+	if (boot_info()->flags & VMM_BOOT_F_IRQCHIP_KERNEL)
+		return KVM_APIC_BUS_KHZ;
+	return tsc_khz();
 }
 
 /* Divide configuration bits 3,1,0 encode divide by 2^(n+1); n = 7 is divide by 1. */

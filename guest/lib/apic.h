@@ -10,23 +10,25 @@
 #include "guest.h"
 
 /* MSRs */
-#define MSR_APIC_BASE	      0x1bu
-#define MSR_TSC_DEADLINE      0x6e0u
-#define MSR_X2APIC_ID	      0x802u
-#define MSR_X2APIC_VERSION    0x803u
-#define MSR_X2APIC_TPR	      0x808u
-#define MSR_X2APIC_PPR	      0x80au
-#define MSR_X2APIC_EOI	      0x80bu
-#define MSR_X2APIC_LDR	      0x80du
-#define MSR_X2APIC_SVR	      0x80fu
-#define MSR_X2APIC_ESR	      0x828u
-#define MSR_X2APIC_ICR	      0x830u
-#define MSR_X2APIC_LVT_TIMER  0x832u
-#define MSR_X2APIC_LVT_ERROR  0x837u
-#define MSR_X2APIC_TIMER_ICR  0x838u
-#define MSR_X2APIC_TIMER_CCR  0x839u
-#define MSR_X2APIC_TIMER_DCR  0x83eu
-#define MSR_X2APIC_SELF_IPI   0x83fu
+#define MSR_APIC_BASE	     0x1bu
+#define MSR_TSC_DEADLINE     0x6e0u
+#define MSR_X2APIC_ID	     0x802u
+#define MSR_X2APIC_VERSION   0x803u
+#define MSR_X2APIC_TPR	     0x808u
+#define MSR_X2APIC_PPR	     0x80au
+#define MSR_X2APIC_EOI	     0x80bu
+#define MSR_X2APIC_LDR	     0x80du
+#define MSR_X2APIC_SVR	     0x80fu
+#define MSR_X2APIC_ISR0	     0x810u /* ISR bits 0-31; 0x811-0x817 the rest */
+#define MSR_X2APIC_IRR0	     0x820u
+#define MSR_X2APIC_ESR	     0x828u
+#define MSR_X2APIC_ICR	     0x830u
+#define MSR_X2APIC_LVT_TIMER 0x832u
+#define MSR_X2APIC_LVT_ERROR 0x837u
+#define MSR_X2APIC_TIMER_ICR 0x838u
+#define MSR_X2APIC_TIMER_CCR 0x839u
+#define MSR_X2APIC_TIMER_DCR 0x83eu
+#define MSR_X2APIC_SELF_IPI  0x83fu
 
 /* IA32_APIC_BASE */
 #define APIC_BASE_BSP  (1ull << 8)
@@ -37,22 +39,22 @@
 #define APIC_SPURIOUS_VECTOR 0xffu
 
 /* ICR (x2APIC layout: destination in bits 63:32) */
-#define APIC_DM_FIXED	 (0u << 8)
-#define APIC_DM_LOWEST	 (1u << 8)
-#define APIC_DM_SMI	 (2u << 8)
-#define APIC_DM_RESERVED (3u << 8)
-#define APIC_DM_NMI	 (4u << 8)
-#define APIC_DM_INIT	 (5u << 8)
-#define APIC_DM_SIPI	 (6u << 8)
-#define APIC_DM_EXTINT	 (7u << 8)
+#define APIC_DM_FIXED	  (0u << 8)
+#define APIC_DM_LOWEST	  (1u << 8)
+#define APIC_DM_SMI	  (2u << 8)
+#define APIC_DM_RESERVED  (3u << 8)
+#define APIC_DM_NMI	  (4u << 8)
+#define APIC_DM_INIT	  (5u << 8)
+#define APIC_DM_SIPI	  (6u << 8)
+#define APIC_DM_EXTINT	  (7u << 8)
 #define APIC_DEST_LOGICAL (1u << 11)
-#define APIC_INT_ASSERT	 (1u << 14)
-#define APIC_SH_SHIFT	 18
-#define APIC_DEST_ALL	 0xffffffffu
+#define APIC_INT_ASSERT	  (1u << 14)
+#define APIC_SH_SHIFT	  18
+#define APIC_DEST_ALL	  0xffffffffu
 
 /* Destination shorthands for apic_send_ipi_shorthand(). */
-#define APIC_SH_SELF	   1u
-#define APIC_SH_ALL	   2u /* including self */
+#define APIC_SH_SELF	     1u
+#define APIC_SH_ALL	     2u /* including self */
 #define APIC_SH_ALL_BUT_SELF 3u
 
 /* LVT */
@@ -89,7 +91,12 @@ void apic_self_ipi(uint8_t vector); /* the SELF_IPI MSR */
 /* Raw ICR write, for tests that send what the helpers refuse to build. */
 void apic_write_icr(uint64_t icr);
 
-/* Timer: `divide` is the divisor 1, 2, 4, ... 128; the period is count * divide TSC cycles. */
+/*
+ * Timer: `divide` is the divisor 1, 2, 4, ... 128; the period is count *
+ * divide cycles of the timer clock, apic_timer_khz(): the TSC with the
+ * VMM's APIC, KVM's 1 GHz APIC bus clock with --irqchip kernel.
+ */
+uint32_t apic_timer_khz(void);
 void apic_timer_oneshot(uint8_t vector, uint32_t count, uint32_t divide);
 void apic_timer_periodic(uint8_t vector, uint32_t count, uint32_t divide);
 void apic_timer_stop(void);

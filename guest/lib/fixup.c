@@ -5,7 +5,7 @@
 #define X86_TRAP_GP 13
 
 struct fixup {
-	uint64_t rip;	/* the instruction allowed to fault, 0 = none armed */
+	uint64_t rip; /* the instruction allowed to fault, 0 = none armed */
 	uint64_t resume;
 	uint64_t taken;
 } __attribute__((aligned(64)));
@@ -48,8 +48,8 @@ bool rdmsr_safe(uint32_t msr, uint64_t *val)
 		     "1:\trdmsr\n\t"
 		     "xorl %k[tmp], %k[tmp]\n"
 		     "2:"
-		     : "=a"(lo), "=d"(hi), [tmp] "=&r"(failed), [rip] "=m"(fx->rip),
-		       [resume] "=m"(fx->resume)
+		     : "=a"(lo),
+		       "=d"(hi), [tmp] "=&r"(failed), [rip] "=m"(fx->rip), [resume] "=m"(fx->resume)
 		     : "c"(msr)
 		     : "memory");
 	fx->rip = 0;
