@@ -16,7 +16,7 @@
 /* How long to wait for an IRQ-window exit before a self-timer kicks us (KVM-FACTS.md). */
 #define WINDOW_TIMER_NS 100000ull
 
-#define BIT(v) (1ull << ((v) & 63))
+#define BIT(v)	(1ull << ((v)&63))
 #define WORD(v) ((v) >> 6)
 
 void apic_init(struct vcpu_apic *a, uint32_t id)
@@ -191,7 +191,8 @@ static void apic_merge_vector(struct vcpu_apic *a, unsigned int vec)
 		a->from_ipi[WORD(vec)] |= BIT(vec);
 		a->merged_post_ns[vec] =
 			atomic_load_explicit(&a->post_ns[vec], memory_order_acquire);
-		a->merged_flow[vec] = atomic_load_explicit(&a->post_flow[vec], memory_order_acquire);
+		a->merged_flow[vec] =
+			atomic_load_explicit(&a->post_flow[vec], memory_order_acquire);
 		break;
 	case LAPIC_COALESCED:
 		a->c.ipi_coalesced++;

@@ -49,14 +49,14 @@ struct vcpu_apic {
 	_Atomic uint64_t pir[4];
 	atomic_bool pir_on;
 	atomic_uint nmi_pending;
-	_Atomic uint8_t ppr;	/* published for lowest-priority arbitration */
-	_Atomic uint64_t post_ns[256]; /* when a sender last requested each vector */
-	uint64_t merged_post_ns[256];  /* post_ns as seen at merge (owner only) */
+	_Atomic uint8_t ppr;		 /* published for lowest-priority arbitration */
+	_Atomic uint64_t post_ns[256];	 /* when a sender last requested each vector */
+	uint64_t merged_post_ns[256];	 /* post_ns as seen at merge (owner only) */
 	_Atomic uint32_t post_flow[256]; /* trace flow id of the last request */
 	uint32_t merged_flow[256];
-	uint64_t from_ipi[4];	/* IRR bits that came from an IPI (owner only) */
+	uint64_t from_ipi[4]; /* IRR bits that came from an IPI (owner only) */
 	uint64_t from_timer[4];
-	uint32_t lowest_rr;	/* round-robin start for lowest-priority sends */
+	uint32_t lowest_rr;	     /* round-robin start for lowest-priority sends */
 	uint64_t window_deadline_ns; /* self-timer while waiting for an IRQ window */
 	struct apic_counters c;
 };

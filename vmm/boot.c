@@ -10,30 +10,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PTE_P (1ull << 0)
+#define PTE_P  (1ull << 0)
 #define PTE_RW (1ull << 1)
 #define PTE_PS (1ull << 7)
 
-#define CR0_PE (1ull << 0)
-#define CR0_MP (1ull << 1)
-#define CR0_ET (1ull << 4)
-#define CR0_NE (1ull << 5)
-#define CR0_WP (1ull << 16)
-#define CR0_PG (1ull << 31)
-#define CR4_PAE (1ull << 5)
-#define CR4_OSFXSR (1ull << 9)
+#define CR0_PE	       (1ull << 0)
+#define CR0_MP	       (1ull << 1)
+#define CR0_ET	       (1ull << 4)
+#define CR0_NE	       (1ull << 5)
+#define CR0_WP	       (1ull << 16)
+#define CR0_PG	       (1ull << 31)
+#define CR4_PAE	       (1ull << 5)
+#define CR4_OSFXSR     (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
+#define EFER_LME       (1ull << 8)
+#define EFER_LMA       (1ull << 10)
 
 /* The TSS sits in the GDT's page, past the descriptors. */
-#define TSS_OFFSET 0x100u
-#define TSS_LIMIT 0x67u
+#define TSS_OFFSET  0x100u
+#define TSS_LIMIT   0x67u
 #define GDT_ENTRIES 5 /* null, code, data, TSS (two slots) */
 
-#define CPUID_1_ECX_X2APIC (1u << 21)
+#define CPUID_1_ECX_X2APIC	 (1u << 21)
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
-#define CPUID_1_ECX_HYPERVISOR (1u << 31)
+#define CPUID_1_ECX_HYPERVISOR	 (1u << 31)
 
 static void boot_page_tables(uint8_t *ram)
 {
@@ -113,8 +113,7 @@ static void boot_sregs(struct kvm_sregs *sr)
 	sr->efer = EFER_LME | EFER_LMA;
 }
 
-static int boot_cpuid(const struct kvm_host *kvm, int fd, unsigned int id, char *err,
-		      size_t errlen)
+static int boot_cpuid(const struct kvm_host *kvm, int fd, unsigned int id, char *err, size_t errlen)
 {
 	size_t sz = sizeof(struct kvm_cpuid2) + kvm->cpuid->nent * sizeof(kvm->cpuid->entries[0]);
 	struct kvm_cpuid2 *c = malloc(sz);

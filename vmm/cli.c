@@ -12,9 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define MEM_MIN (2ull << 20)
-#define DEFAULT_VCPUS 2
-#define DEFAULT_MEM (16ull << 20)
+#define MEM_MIN		   (2ull << 20)
+#define DEFAULT_VCPUS	   2
+#define DEFAULT_MEM	   (16ull << 20)
 #define DEFAULT_TIMEOUT_NS (120ull * 1000000000ull)
 
 void cli_usage(FILE *out)
@@ -26,7 +26,8 @@ void cli_usage(FILE *out)
 		"The same image may be given several times. args= takes the rest of the argument.\n"
 		"\n"
 		"options:\n"
-		"  --vcpus N          vCPUs per VM when the image does not say (default %u, max %u)\n"
+		"  --vcpus N          vCPUs per VM when the image does not say (default %u, max "
+		"%u)\n"
 		"  --mem SIZE         guest RAM per VM, e.g. 16M, 64MiB, 1G (default 16M, 2M..1G)\n"
 		"  --timeout DURATION stop a VM still running after this long and report it as\n"
 		"                     timed out, e.g. 30, 30s, 500ms; 0 = never (default 120s)\n"
@@ -35,7 +36,8 @@ void cli_usage(FILE *out)
 		"                     Perfetto or chrome://tracing)\n"
 		"  --trace-events N   trace ring size per vCPU, newest kept (default %u)\n"
 		"  --irqchip user|kernel  our userspace x2APIC (default) or KVM's in-kernel LAPIC\n"
-		"  --ipi-fastpath on|off  single-target IPIs straight from the ICR exit (default on)\n"
+		"  --ipi-fastpath on|off  single-target IPIs straight from the ICR exit (default "
+		"on)\n"
 		"  --report vm|vcpu   also print an exit table per VM or per vCPU (repeatable)\n"
 		"  --sort samples|time  order of the exit table rows (default samples)\n"
 		"  --hist KEY         print an ASCII histogram of exit KEY's handling time,\n"
@@ -80,11 +82,25 @@ int parse_size(const char *s, uint64_t *bytes)
 	if (errno || end == s)
 		return -1;
 	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 0: break;
-	default: return -1;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 0:
+		break;
+	default:
+		return -1;
 	}
 	if (shift && (!strcasecmp(end, "ib") || !strcasecmp(end, "b")))
 		end += strlen(end);
@@ -139,8 +155,8 @@ static int spec_key(const char *key, size_t klen, const char *val, size_t vlen,
 	if (klen == 5 && !memcmp(key, "vcpus", 5)) {
 		if (parse_uint(buf, 1, VMM_MAX_VCPUS, &spec->vcpus) == 0)
 			return 0;
-		snprintf(err, errlen, "vcpus= must be an integer in 1..%u, got '%s'",
-			 VMM_MAX_VCPUS, buf);
+		snprintf(err, errlen, "vcpus= must be an integer in 1..%u, got '%s'", VMM_MAX_VCPUS,
+			 buf);
 		return -1;
 	}
 	if (klen == 3 && !memcmp(key, "mem", 3)) {
@@ -151,8 +167,8 @@ static int spec_key(const char *key, size_t klen, const char *val, size_t vlen,
 			 buf);
 		return -1;
 	}
-	snprintf(err, errlen, "unknown image option '%.*s' (known: vcpus=, mem=, args=)",
-		 (int)klen, key);
+	snprintf(err, errlen, "unknown image option '%.*s' (known: vcpus=, mem=, args=)", (int)klen,
+		 key);
 	return -1;
 }
 
@@ -257,14 +273,14 @@ static int cli_option(struct options *o, int c, const char *arg, char *err, size
 		if (parse_size(arg, &o->mem) == 0 && o->mem >= MEM_MIN && o->mem <= VMM_MEM_MAX &&
 		    !(o->mem & 4095))
 			return 0;
-		snprintf(err, errlen, "--mem: expected a size in 2M..1G, a multiple of 4K, got '%s'",
-			 arg);
+		snprintf(err, errlen,
+			 "--mem: expected a size in 2M..1G, a multiple of 4K, got '%s'", arg);
 		return -1;
 	case OPT_TIMEOUT:
 		if (parse_duration(arg, &o->timeout_ns) == 0)
 			return 0;
-		snprintf(err, errlen, "--timeout: expected a duration like 30, 30s, 500ms, got '%s'",
-			 arg);
+		snprintf(err, errlen,
+			 "--timeout: expected a duration like 30, 30s, 500ms, got '%s'", arg);
 		return -1;
 	case OPT_JSON:
 		if (*arg) {
@@ -283,8 +299,8 @@ static int cli_option(struct options *o, int c, const char *arg, char *err, size
 	case OPT_TRACE_EVENTS:
 		if (parse_uint(arg, 16, 1u << 24, &o->trace_events) == 0)
 			return 0;
-		snprintf(err, errlen, "--trace-events: expected an integer in 16..16777216, got '%s'",
-			 arg);
+		snprintf(err, errlen,
+			 "--trace-events: expected an integer in 16..16777216, got '%s'", arg);
 		return -1;
 	case OPT_IRQCHIP:
 		if (!strcmp(arg, "user") || !strcmp(arg, "kernel")) {
@@ -325,8 +341,10 @@ static int cli_option(struct options *o, int c, const char *arg, char *err, size
 		return -1;
 	case OPT_HIST:
 		if (exit_key_parse(arg) < 0 && event_key_parse(arg) < 0) {
-			snprintf(err, errlen, "--hist: unknown exit key '%s' (e.g. io:console, hlt, "
-					      "wrmsr:icr; see --help)", arg);
+			snprintf(err, errlen,
+				 "--hist: unknown exit key '%s' (e.g. io:console, hlt, "
+				 "wrmsr:icr; see --help)",
+				 arg);
 			return -1;
 		}
 		if (o->nr_hist == CLI_MAX_HIST) {
@@ -360,8 +378,9 @@ static int cli_images(struct options *o, int argc, char **argv, char *err, size_
 
 	o->nr_vms = (unsigned int)(argc - optind);
 	if (!o->nr_vms) {
-		snprintf(err, errlen, "no guest image given (usage: vmm [options] IMAGE ...; "
-				      "see --help)");
+		snprintf(err, errlen,
+			 "no guest image given (usage: vmm [options] IMAGE ...; "
+			 "see --help)");
 		return -1;
 	}
 	o->vms = calloc(o->nr_vms, sizeof(*o->vms));
@@ -403,8 +422,8 @@ enum cli_result cli_parse(int argc, char **argv, struct options *o, FILE *out, c
 		}
 		if (c == '?' || c == ':') {
 			snprintf(err, errlen, "%s: %s", argv[optind - 1],
-				 c == ':' || optopt ? "missing or bad argument (see --help)" :
-						      "unknown option (see --help)");
+				 c == ':' || optopt ? "missing or bad argument (see --help)"
+						    : "unknown option (see --help)");
 			return CLI_ERROR;
 		}
 		if (cli_option(o, c, optarg, err, errlen) < 0)

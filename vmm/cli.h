@@ -24,14 +24,14 @@ struct options {
 	uint64_t mem;
 	uint64_t timeout_ns; /* 0: none */
 	const char *json;
-	const char *trace;	 /* --trace FILE */
+	const char *trace;	   /* --trace FILE */
 	unsigned int trace_events; /* per-vCPU ring size */
 	bool quiet;
 	bool stats;
 	bool irqchip_kernel;
 	bool ipi_fastpath;
-	bool pin;		 /* vCPU i of every VM on host CPU i mod online CPUs */
-	bool report_vm;	 /* an exit table per VM */
+	bool pin;	  /* vCPU i of every VM on host CPU i mod online CPUs */
+	bool report_vm;	  /* an exit table per VM */
 	bool report_vcpu; /* an exit table per vCPU */
 	enum report_sort sort;
 	const char *hist[CLI_MAX_HIST];

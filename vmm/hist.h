@@ -14,9 +14,9 @@
 #include <stdio.h>
 
 #define HIST_SUB_BITS 3
-#define HIST_SUB (1u << HIST_SUB_BITS)
+#define HIST_SUB      (1u << HIST_SUB_BITS)
 #define HIST_MAX_POW2 38
-#define HIST_BUCKETS ((HIST_MAX_POW2 - HIST_SUB_BITS + 1) * HIST_SUB + HIST_SUB)
+#define HIST_BUCKETS  ((HIST_MAX_POW2 - HIST_SUB_BITS + 1) * HIST_SUB + HIST_SUB)
 
 struct hist {
 	uint64_t count;

@@ -17,11 +17,11 @@
 struct jw {
 	FILE *out;
 	int depth;
-	bool first[JW_MAX_DEPTH];	/* no member written yet at this level */
-	bool after_key;			/* a key was written, its value comes next */
-	bool error;			/* misuse (depth, value without key...) */
+	bool first[JW_MAX_DEPTH];     /* no member written yet at this level */
+	bool after_key;		      /* a key was written, its value comes next */
+	bool error;		      /* misuse (depth, value without key...) */
 	bool is_object[JW_MAX_DEPTH]; /* container kind at each level */
-	bool done;			/* the top-level value is complete */
+	bool done;		      /* the top-level value is complete */
 };
 
 void jw_init(struct jw *j, FILE *out);

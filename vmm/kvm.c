@@ -10,7 +10,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#define KVM_DEV "/dev/kvm"
+#define KVM_DEV		  "/dev/kvm"
 #define CPUID_MAX_ENTRIES 256
 
 struct kvm_cap_req {
@@ -44,9 +44,9 @@ int kvm_available(char *err, size_t errlen)
 
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot open %s: %s%s", KVM_DEV, strerror(errno),
-			 errno == EACCES ? " (add yourself to the kvm group or run as root)" :
-			 errno == ENOENT ? " (no KVM on this machine: load kvm_intel/kvm_amd)" :
-					   "");
+			 errno == EACCES   ? " (add yourself to the kvm group or run as root)"
+			 : errno == ENOENT ? " (no KVM on this machine: load kvm_intel/kvm_amd)"
+					   : "");
 		return 0;
 	}
 	close(fd);

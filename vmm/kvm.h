@@ -9,9 +9,9 @@
 struct kvm_cpuid2;
 
 struct kvm_host {
-	int fd;			   /* /dev/kvm */
-	int vcpu_mmap_size;	   /* size of each vCPU's struct kvm_run mapping */
-	struct kvm_cpuid2 *cpuid;  /* KVM_GET_SUPPORTED_CPUID, owned */
+	int fd;			  /* /dev/kvm */
+	int vcpu_mmap_size;	  /* size of each vCPU's struct kvm_run mapping */
+	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, owned */
 };
 
 /*

@@ -24,8 +24,8 @@
 #include <unistd.h>
 
 #define EXIT_VM_FAILED 1
-#define EXIT_USAGE 2
-#define EXIT_HOST 3
+#define EXIT_USAGE     2
+#define EXIT_HOST      3
 
 struct image {
 	void *buf;
@@ -104,14 +104,14 @@ static void handle_signal(int sfd, struct vm *vms, unsigned int n)
 
 	if (read(sfd, &si, sizeof(si)) != sizeof(si))
 		return;
-	fprintf(stderr, "vmm: %s: stopping all VMs, the report follows\n", strsignal((int)si.ssi_signo));
+	fprintf(stderr, "vmm: %s: stopping all VMs, the report follows\n",
+		strsignal((int)si.ssi_signo));
 	for (i = 0; i < n; i++)
 		vm_end(&vms[i], VM_END_INTERRUPTED, 0, "interrupted by %s",
 		       strsignal((int)si.ssi_signo));
 }
 
-static void wait_for_vms(struct vm *vms, unsigned int n, const struct options *o, int efd,
-			 int sfd)
+static void wait_for_vms(struct vm *vms, unsigned int n, const struct options *o, int efd, int sfd)
 {
 	bool *announced = calloc(n, sizeof(*announced));
 	unsigned int i, live = n;
@@ -131,8 +131,10 @@ static void wait_for_vms(struct vm *vms, unsigned int n, const struct options *o
 		for (i = 0; i < n; i++) {
 			struct vm *vm = &vms[i];
 
-			if (!vm_ended(vm) && o->timeout_ns && now_ns() >= vm->t_start + o->timeout_ns)
-				vm_end(vm, VM_END_TIMEOUT, 0, "still running after the %.3f s timeout",
+			if (!vm_ended(vm) && o->timeout_ns &&
+			    now_ns() >= vm->t_start + o->timeout_ns)
+				vm_end(vm, VM_END_TIMEOUT, 0,
+				       "still running after the %.3f s timeout",
 				       (double)o->timeout_ns / 1e9);
 			if (vm_ended(vm) && atomic_load(&vm->threads_live) == 0) {
 				if (announced && !announced[i])
@@ -168,9 +170,14 @@ static int run(const struct options *o, struct image *imgs)
 	}
 	for (i = 0; i < o->nr_vms; i++) {
 		const struct vm_spec *s = &o->vms[i];
-		struct vm_config cfg = { .id = i, .path = s->path, .nr_vcpus = s->vcpus,
-					 .ram_size = s->mem, .args = s->args, .quiet = o->quiet,
-					 .timed = o->stats, .irqchip_kernel = o->irqchip_kernel,
+		struct vm_config cfg = { .id = i,
+					 .path = s->path,
+					 .nr_vcpus = s->vcpus,
+					 .ram_size = s->mem,
+					 .args = s->args,
+					 .quiet = o->quiet,
+					 .timed = o->stats,
+					 .irqchip_kernel = o->irqchip_kernel,
 					 .ipi_fastpath = o->ipi_fastpath,
 					 .trace_events = o->trace ? o->trace_events : 0,
 					 .pin = o->pin };

@@ -70,7 +70,8 @@ void report_exit_table(FILE *out, const char *title, const struct exit_stats *s,
 		const struct hist *h = &s->time[rows[i].key];
 
 		fprintf(out, "%20s %10llu %8.2f%% %8.2f%%", exit_key_name(rows[i].key),
-			(unsigned long long)rows[i].count, 100.0 * (double)rows[i].count / (double)total,
+			(unsigned long long)rows[i].count,
+			100.0 * (double)rows[i].count / (double)total,
 			total_time ? 100.0 * (double)rows[i].time / (double)total_time : 0.0);
 		us_cell(out, h->count ? h->min : 0, timed);
 		us_cell(out, h->max, timed);
@@ -141,7 +142,8 @@ static void report_summary(FILE *out, struct vm *vms, unsigned int n, uint64_t w
 			(double)(vm->t_end - vm->t_start) / 1e9,
 			(unsigned long long)exit_stats_total(&per_vm[i]), vm_status_word(vm));
 		if (vm_failed(vm))
-			fprintf(out, " (%s): %s", vm_end_reason_name(vm_end_reason(vm)), vm->end_msg);
+			fprintf(out, " (%s): %s", vm_end_reason_name(vm_end_reason(vm)),
+				vm->end_msg);
 		fputc('\n', out);
 	}
 }
@@ -195,8 +197,9 @@ static void report_ipis(FILE *out, struct vm *vms, unsigned int n)
 		if (!c.ipi_sent && !c.timer_fired && !c.nmi_sent && !c.msr_gp)
 			continue;
 		if (!shown++)
-			fprintf(out, "\nInterrupts (sent = delivered + coalesced + dropped + pending):\n"
-				     "%-5s %10s %9s %10s %10s %8s %8s %8s %8s %6s %7s\n",
+			fprintf(out,
+				"\nInterrupts (sent = delivered + coalesced + dropped + pending):\n"
+				"%-5s %10s %9s %10s %10s %8s %8s %8s %8s %6s %7s\n",
 				"VM", "IPIs sent", "fastpath", "delivered", "coalesced", "dropped",
 				"pending", "NMIs", "timer", "#GP", "check");
 		fprintf(out, "%-5s %10llu %9llu %10llu %10llu %8llu %8llu %8llu %8llu %6llu %7s\n",
@@ -232,8 +235,8 @@ static void report_tables(FILE *out, struct vm *vms, unsigned int n, const struc
 	}
 	for (i = 0; i < o->nr_hist; i++) {
 		int k = exit_key_parse(o->hist[i]);
-		const struct hist *h = k >= 0 ? &all->time[k] :
-				       &ev->lat[event_key_parse(o->hist[i])];
+		const struct hist *h =
+			k >= 0 ? &all->time[k] : &ev->lat[event_key_parse(o->hist[i])];
 
 		snprintf(title, sizeof(title), "%s %s, all VMs", o->hist[i],
 			 k >= 0 ? "handling time" : "latency");

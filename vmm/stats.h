@@ -68,8 +68,7 @@ void exit_stats_init(struct exit_stats *s);
 void exit_stats_merge(struct exit_stats *dst, const struct exit_stats *src);
 uint64_t exit_stats_total(const struct exit_stats *s);
 
-static inline void exit_stats_record(struct exit_stats *s, enum exit_key k, uint64_t ns,
-				     bool timed)
+static inline void exit_stats_record(struct exit_stats *s, enum exit_key k, uint64_t ns, bool timed)
 {
 	s->count[k]++;
 	if (timed)

@@ -214,7 +214,9 @@ int trace_write(const char *path, struct vm *vms, unsigned int n, uint64_t t0, c
 		return -1;
 	}
 	if (dropped)
-		fprintf(stderr, "vmm: --trace %s: %llu oldest events dropped (ring full; raise "
-				"--trace-events)\n", path, (unsigned long long)dropped);
+		fprintf(stderr,
+			"vmm: --trace %s: %llu oldest events dropped (ring full; raise "
+			"--trace-events)\n",
+			path, (unsigned long long)dropped);
 	return 0;
 }

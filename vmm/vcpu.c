@@ -71,8 +71,8 @@ static long futex_wait_until(atomic_uint *uaddr, unsigned int val, uint64_t dead
 			       (long)(deadline_ns % 1000000000ull) };
 
 	/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline. */
-	return syscall(SYS_futex, uaddr, FUTEX_WAIT_BITSET_PRIVATE, val,
-		       deadline_ns ? &ts : NULL, NULL, FUTEX_BITSET_MATCH_ANY);
+	return syscall(SYS_futex, uaddr, FUTEX_WAIT_BITSET_PRIVATE, val, deadline_ns ? &ts : NULL,
+		       NULL, FUTEX_BITSET_MATCH_ANY);
 }
 
 void vcpu_kick(struct vcpu *v)
@@ -183,12 +183,46 @@ static void vcpu_triple_fault(struct vcpu *v)
 }
 
 static const char *const kvm_exit_names[] = {
-	"UNKNOWN", "EXCEPTION", "IO", "HYPERCALL", "DEBUG", "HLT", "MMIO", "IRQ_WINDOW_OPEN",
-	"SHUTDOWN", "FAIL_ENTRY", "INTR", "SET_TPR", "TPR_ACCESS", "S390_SIEIC", "S390_RESET",
-	"DCR", "NMI", "INTERNAL_ERROR", "OSI", "PAPR_HCALL", "S390_UCONTROL", "WATCHDOG",
-	"S390_TSCH", "EPR", "SYSTEM_EVENT", "S390_STSI", "IOAPIC_EOI", "HYPERV", "ARM_NISV",
-	"X86_RDMSR", "X86_WRMSR", "DIRTY_RING_FULL", "AP_RESET_HOLD", "X86_BUS_LOCK", "XEN",
-	"RISCV_SBI", "RISCV_CSR", "NOTIFY", "LOONGARCH_IOCSR", "MEMORY_FAULT",
+	"UNKNOWN",
+	"EXCEPTION",
+	"IO",
+	"HYPERCALL",
+	"DEBUG",
+	"HLT",
+	"MMIO",
+	"IRQ_WINDOW_OPEN",
+	"SHUTDOWN",
+	"FAIL_ENTRY",
+	"INTR",
+	"SET_TPR",
+	"TPR_ACCESS",
+	"S390_SIEIC",
+	"S390_RESET",
+	"DCR",
+	"NMI",
+	"INTERNAL_ERROR",
+	"OSI",
+	"PAPR_HCALL",
+	"S390_UCONTROL",
+	"WATCHDOG",
+	"S390_TSCH",
+	"EPR",
+	"SYSTEM_EVENT",
+	"S390_STSI",
+	"IOAPIC_EOI",
+	"HYPERV",
+	"ARM_NISV",
+	"X86_RDMSR",
+	"X86_WRMSR",
+	"DIRTY_RING_FULL",
+	"AP_RESET_HOLD",
+	"X86_BUS_LOCK",
+	"XEN",
+	"RISCV_SBI",
+	"RISCV_CSR",
+	"NOTIFY",
+	"LOONGARCH_IOCSR",
+	"MEMORY_FAULT",
 };
 
 static const char *kvm_exit_name(uint32_t reason)

@@ -30,10 +30,10 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	size_t run_size;
-	pthread_t thread;	 /* as pthread_create returned it (main thread) */
+	pthread_t thread; /* as pthread_create returned it (main thread) */
 	atomic_bool thread_started;
-	pthread_t self;		 /* as the thread itself saw it, for kicks */
-	atomic_int mode;	 /* enum vcpu_mode, published by the owner */
+	pthread_t self;	 /* as the thread itself saw it, for kicks */
+	atomic_int mode; /* enum vcpu_mode, published by the owner */
 
 	/* Futex word: bumped by every waker; a halted vCPU sleeps on it. */
 	atomic_uint wake_seq;
@@ -49,7 +49,7 @@ struct vcpu {
 	struct event_stats events;
 	struct trace_ring trace;
 	_Atomic uint64_t wake_req_ns; /* first IPI wake request since the halt began */
-	uint64_t wake_from_ns;	       /* when the wakeup that ended the last halt was asked */
+	uint64_t wake_from_ns;	      /* when the wakeup that ended the last halt was asked */
 };
 
 /* Process-wide: block the kick signal in the calling thread and install its handler. */

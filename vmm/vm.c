@@ -109,15 +109,21 @@ static int vm_route_apic_msrs(struct vm *vm, char *err, size_t errlen)
 	}
 	memset(&f, 0, sizeof(f));
 	f.flags = KVM_MSR_FILTER_DEFAULT_ALLOW;
-	f.ranges[0] = (struct kvm_msr_filter_range){ .flags = KVM_MSR_FILTER_READ |
-							      KVM_MSR_FILTER_WRITE,
-						     .nmsrs = 256, .base = 0x800, .bitmap = deny };
-	f.ranges[1] = (struct kvm_msr_filter_range){ .flags = KVM_MSR_FILTER_READ |
-							      KVM_MSR_FILTER_WRITE,
-						     .nmsrs = 1, .base = 0x1b, .bitmap = deny };
-	f.ranges[2] = (struct kvm_msr_filter_range){ .flags = KVM_MSR_FILTER_READ |
-							      KVM_MSR_FILTER_WRITE,
-						     .nmsrs = 1, .base = 0x6e0, .bitmap = deny };
+	f.ranges[0] =
+		(struct kvm_msr_filter_range){ .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+					       .nmsrs = 256,
+					       .base = 0x800,
+					       .bitmap = deny };
+	f.ranges[1] =
+		(struct kvm_msr_filter_range){ .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+					       .nmsrs = 1,
+					       .base = 0x1b,
+					       .bitmap = deny };
+	f.ranges[2] =
+		(struct kvm_msr_filter_range){ .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+					       .nmsrs = 1,
+					       .base = 0x6e0,
+					       .bitmap = deny };
 	if (kvm_ioctl(vm->fd, KVM_X86_SET_MSR_FILTER, &f) < 0) {
 		snprintf(err, errlen, "KVM_X86_SET_MSR_FILTER: %s", strerror(errno));
 		return -1;

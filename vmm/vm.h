@@ -21,16 +21,16 @@ struct vcpu;
 
 struct vm_config {
 	unsigned int id;
-	const char *path;	/* image file as given */
+	const char *path; /* image file as given */
 	unsigned int nr_vcpus;
 	uint64_t ram_size;
-	const char *args;	/* workload arguments for the guest, may be "" */
-	bool quiet;		/* drop guest console output */
-	bool timed;		/* record exit handling-time histograms */
-	bool irqchip_kernel;	/* KVM's in-kernel LAPIC instead of ours */
-	bool ipi_fastpath;	/* single-target IPIs straight from the ICR exit */
-	uint32_t trace_events;	/* per-vCPU trace ring size, 0 = no trace */
-	bool pin;		/* vCPU i on host CPU i mod online CPUs */
+	const char *args;      /* workload arguments for the guest, may be "" */
+	bool quiet;	       /* drop guest console output */
+	bool timed;	       /* record exit handling-time histograms */
+	bool irqchip_kernel;   /* KVM's in-kernel LAPIC instead of ours */
+	bool ipi_fastpath;     /* single-target IPIs straight from the ICR exit */
+	uint32_t trace_events; /* per-vCPU trace ring size, 0 = no trace */
+	bool pin;	       /* vCPU i on host CPU i mod online CPUs */
 };
 
 enum vm_end_reason {
@@ -40,8 +40,8 @@ enum vm_end_reason {
 	VM_END_GUEST_ERROR,  /* the guest did something the VMM cannot go on from */
 	VM_END_BAD_EXIT,     /* KVM reported an exit reason the VMM does not handle */
 	VM_END_TIMEOUT,
-	VM_END_INTERRUPTED,  /* SIGINT/SIGTERM */
-	VM_END_HOST_ERROR,   /* an ioctl or allocation failed on our side */
+	VM_END_INTERRUPTED, /* SIGINT/SIGTERM */
+	VM_END_HOST_ERROR,  /* an ioctl or allocation failed on our side */
 };
 
 struct vm_result {
@@ -69,7 +69,7 @@ struct vm {
 	bool tracing;
 	bool pin;
 	atomic_uint flow_seq; /* trace flow ids for IPIs */
-	int notify_fd; /* eventfd the main loop polls; written when the VM ends */
+	int notify_fd;	      /* eventfd the main loop polls; written when the VM ends */
 
 	_Atomic int end_reason; /* enum vm_end_reason; set once */
 	uint32_t status;	/* guest shutdown status */

@@ -150,7 +150,8 @@ json_int_t report_result(const struct vmm_run *r, size_t vm, const char *name, c
 	json_t *res = json_object_get(report_vm(r, vm), "results"), *e, *f;
 	size_t i;
 
-	json_array_foreach(res, i, e) {
+	json_array_foreach(res, i, e)
+	{
 		if (strcmp(json_string_value(json_object_get(e, "name")), name))
 			continue;
 		f = json_object_get(json_object_get(e, "fields"), field);
@@ -163,9 +164,8 @@ json_int_t report_result(const struct vmm_run *r, size_t vm, const char *name, c
 
 json_int_t report_exit_count(const struct vmm_run *r, size_t vm, const char *key)
 {
-	json_t *e = json_object_get(json_object_get(json_object_get(report_vm(r, vm), "exits"),
-						    "by_key"),
-				    key);
+	json_t *e = json_object_get(
+		json_object_get(json_object_get(report_vm(r, vm), "exits"), "by_key"), key);
 
 	return e ? json_integer_value(json_object_get(e, "count")) : 0;
 }

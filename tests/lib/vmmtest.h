@@ -30,15 +30,15 @@ const char *guest(const char *name);
  * when the run could be made at all; r->status says how it went.
  */
 int vmm_run(struct vmm_run *r, const char *const *args);
-/* The same, with vmm run under a command: prefix is NULL-terminated, e.g. {"perf", "stat", ..., "--", NULL}. */
+/* The same, with vmm run under a command: prefix is NULL-terminated, e.g. {"perf", "stat", ...,
+ * "--", NULL}. */
 int vmm_run_under(struct vmm_run *r, const char *const *prefix, const char *const *args);
 void vmm_run_free(struct vmm_run *r);
 
 /* The VM object at index i of the report (asserts it exists). */
 json_t *report_vm(const struct vmm_run *r, size_t i);
 /* A result field of the first result named `name` of VM i; asserts it exists. */
-json_int_t report_result(const struct vmm_run *r, size_t vm, const char *name,
-			 const char *field);
+json_int_t report_result(const struct vmm_run *r, size_t vm, const char *name, const char *field);
 /* vms[i].exits.by_key.<key>.count, 0 if absent. */
 json_int_t report_exit_count(const struct vmm_run *r, size_t vm, const char *key);
 

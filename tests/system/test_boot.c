@@ -43,19 +43,19 @@ static void check_exit_totals(const struct vmm_run *r)
 	json_int_t all = 0;
 	size_t i, j;
 
-	json_array_foreach(vms, i, vm) {
+	json_array_foreach(vms, i, vm)
+	{
 		json_int_t sum = 0, total;
 
-		json_array_foreach(json_object_get(vm, "vcpu"), j, vc)
-			sum += json_integer_value(
-				json_object_get(json_object_get(vc, "exits"), "total"));
+		json_array_foreach(json_object_get(vm, "vcpu"), j, vc) sum +=
+			json_integer_value(json_object_get(json_object_get(vc, "exits"), "total"));
 		total = json_integer_value(json_object_get(json_object_get(vm, "exits"), "total"));
 		assert_int_equal(sum, total);
 		assert_true(total > 0);
 		all += total;
 	}
-	assert_int_equal(all, json_integer_value(json_object_get(json_object_get(r->json, "exits"),
-								 "total")));
+	assert_int_equal(all, json_integer_value(
+				      json_object_get(json_object_get(r->json, "exits"), "total")));
 }
 
 static void boot_hello(unsigned int vcpus)
@@ -102,8 +102,7 @@ static void test_hello_16(void **state)
 
 static void test_three_vms(void **state)
 {
-	const char *args[] = { "--timeout", "60", "--quiet", guest("hello"),
-			       NULL, NULL, NULL };
+	const char *args[] = { "--timeout", "60", "--quiet", guest("hello"), NULL, NULL, NULL };
 	char b[512], c[512];
 	struct vmm_run r;
 	size_t i;

@@ -89,15 +89,14 @@ static void check_storm(const struct vmm_run *r, size_t nr_vms)
 		assert_int_equal(irq(r, i, "ipi_sent"), sent);
 		assert_int_equal(irq(r, i, "ipi_delivered"), received);
 		assert_int_equal(irq(r, i, "ipi_dropped"), 0);
-		assert_int_equal(irq(r, i, "ipi_sent"),
-				 irq(r, i, "ipi_delivered") + irq(r, i, "ipi_coalesced") +
-					 irq(r, i, "ipi_pending"));
+		assert_int_equal(irq(r, i, "ipi_sent"), irq(r, i, "ipi_delivered") +
+								irq(r, i, "ipi_coalesced") +
+								irq(r, i, "ipi_pending"));
 		assert_true(sent > 0);
 	}
 }
 
-static void storm(unsigned int vms, unsigned int vcpus, unsigned int rounds,
-		  const char *fastpath)
+static void storm(unsigned int vms, unsigned int vcpus, unsigned int rounds, const char *fastpath)
 {
 	char spec[512];
 	const char *args[8 + 16] = { "--timeout", "300", "--quiet", "--ipi-fastpath", fastpath };
@@ -172,7 +171,8 @@ static void test_apic_garbage(void **state)
 	/* Every #GP the guest took was one the VMM raised; every bad ICR was dropped. */
 	assert_int_equal(report_result(&r, 0, "apic-garbage", "gp"), irq(&r, 0, "msr_gp"));
 	assert_true(irq(&r, 0, "msr_gp") >= 8);
-	assert_int_equal(report_result(&r, 0, "apic-garbage", "bad_icr"), irq(&r, 0, "ipi_dropped"));
+	assert_int_equal(report_result(&r, 0, "apic-garbage", "bad_icr"),
+			 irq(&r, 0, "ipi_dropped"));
 	assert_true(report_result(&r, 0, "apic-garbage", "esr") & (1 << 5));
 	assert_true(irq(&r, 0, "ipi_balanced"));
 	vmm_run_free(&r);

@@ -37,8 +37,8 @@ static long long perf_count(const char *path)
 
 static void cross_check(const char *const *args)
 {
-	const char *prefix[] = { "perf", "stat", "-x,", "-e", "kvm:kvm_userspace_exit", "-o",
-				 perf_out, "--", NULL };
+	const char *prefix[] = { "perf", "stat",   "-x,", "-e", "kvm:kvm_userspace_exit",
+				 "-o",	 perf_out, "--",  NULL };
 	struct vmm_run r;
 	long long kernel;
 	json_int_t ours;

@@ -31,7 +31,7 @@ static void expect_usage_error(const char *const *args, const char *prefix)
 	assert_string_equal(nl + 1, ""); /* exactly one line */
 	if (strncmp(r.err, prefix, strlen(prefix)))
 		fail_msg("stderr '%s' does not start with '%s'", r.err, prefix);
-	assert_string_equal(r.out, "");	 /* nothing ran, no report */
+	assert_string_equal(r.out, ""); /* nothing ran, no report */
 	assert_null(r.json);
 	vmm_run_free(&r);
 }

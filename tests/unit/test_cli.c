@@ -96,8 +96,8 @@ static void test_image_spec_ok(void **state)
 	assert_null(s.args);
 	spec_free(&s);
 
-	assert_int_equal(parse_image_spec("a/b:vcpus=4:mem=32M:args=x=1,y=a:b", &s, err,
-					  sizeof(err)), 0);
+	assert_int_equal(
+		parse_image_spec("a/b:vcpus=4:mem=32M:args=x=1,y=a:b", &s, err, sizeof(err)), 0);
 	assert_string_equal(s.path, "a/b");
 	assert_int_equal(s.vcpus, 4);
 	assert_int_equal(s.mem, 32u << 20);
@@ -132,8 +132,10 @@ static void test_image_spec_errors(void **state)
 	expect_spec_error("img:vcpus=0", "vcpus= must be an integer in 1..64, got '0'");
 	expect_spec_error("img:vcpus=65", "vcpus= must be an integer in 1..64, got '65'");
 	expect_spec_error("img:vcpus=", "vcpus= must be an integer in 1..64, got ''");
-	expect_spec_error("img:mem=1M", "mem= must be a size in 2M..1G, a multiple of 4K, got '1M'");
-	expect_spec_error("img:mem=2G", "mem= must be a size in 2M..1G, a multiple of 4K, got '2G'");
+	expect_spec_error("img:mem=1M",
+			  "mem= must be a size in 2M..1G, a multiple of 4K, got '1M'");
+	expect_spec_error("img:mem=2G",
+			  "mem= must be a size in 2M..1G, a multiple of 4K, got '2G'");
 	expect_spec_error("img:mem=3000000",
 			  "mem= must be a size in 2M..1G, a multiple of 4K, got '3000000'");
 	expect_spec_error(":vcpus=2", "empty image path");
@@ -212,15 +214,18 @@ static void test_cli_errors(void **state)
 	(void)state;
 	expect_cli_error("--vcpus", "0", "--vcpus: expected an integer in 1..64, got '0'");
 	expect_cli_error("--vcpus", "x", "--vcpus: expected an integer in 1..64, got 'x'");
-	expect_cli_error("--mem", "1K", "--mem: expected a size in 2M..1G, a multiple of 4K, got '1K'");
+	expect_cli_error("--mem", "1K",
+			 "--mem: expected a size in 2M..1G, a multiple of 4K, got '1K'");
 	expect_cli_error("--timeout", "soon",
 			 "--timeout: expected a duration like 30, 30s, 500ms, got 'soon'");
 	expect_cli_error("--report", "vms", "--report: expected 'vm' or 'vcpu', got 'vms'");
 	expect_cli_error("--sort", "name", "--sort: expected 'samples' or 'time', got 'name'");
-	expect_cli_error("--hist", "bogus",
-			 "--hist: unknown exit key 'bogus' (e.g. io:console, hlt, wrmsr:icr; see --help)");
+	expect_cli_error(
+		"--hist", "bogus",
+		"--hist: unknown exit key 'bogus' (e.g. io:console, hlt, wrmsr:icr; see --help)");
 	expect_cli_error("--json", "", "--json: expected a file name");
-	expect_cli_error("--irqchip", "split", "--irqchip: expected 'user' or 'kernel', got 'split'");
+	expect_cli_error("--irqchip", "split",
+			 "--irqchip: expected 'user' or 'kernel', got 'split'");
 	expect_cli_error("--ipi-fastpath", "yes",
 			 "--ipi-fastpath: expected 'on' or 'off', got 'yes'");
 	expect_cli_error("--frobnicate", NULL, "--frobnicate: unknown option (see --help)");
@@ -228,7 +233,8 @@ static void test_cli_errors(void **state)
 	assert_string_equal(err, "--vcpus: missing or bad argument (see --help)");
 	cli_free(&o);
 	assert_int_equal(parse(&o, err, sizeof(err), NULL), CLI_ERROR);
-	assert_string_equal(err, "no guest image given (usage: vmm [options] IMAGE ...; see --help)");
+	assert_string_equal(err,
+			    "no guest image given (usage: vmm [options] IMAGE ...; see --help)");
 	cli_free(&o);
 	assert_int_equal(parse(&o, err, sizeof(err), "x:vcpus=99", NULL), CLI_ERROR);
 	assert_string_equal(err, "x:vcpus=99: vcpus= must be an integer in 1..64, got '99'");
@@ -243,9 +249,9 @@ static void test_cli_help_version(void **state)
 	(void)state;
 	assert_int_equal(parse(&o, err, sizeof(err), "--help", NULL), CLI_DONE);
 	assert_int_equal(parse(&o, err, sizeof(err), "img", "--version", NULL), CLI_DONE);
-	assert_int_equal(parse(&o, err, sizeof(err), "--hist", "wrmsr:icr", "--hist", "hlt",
-			       "img", NULL),
-			 CLI_RUN);
+	assert_int_equal(
+		parse(&o, err, sizeof(err), "--hist", "wrmsr:icr", "--hist", "hlt", "img", NULL),
+		CLI_RUN);
 	assert_int_equal(o.nr_hist, 2);
 	assert_string_equal(o.hist[0], "wrmsr:icr");
 	cli_free(&o);

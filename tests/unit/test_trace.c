@@ -69,7 +69,8 @@ static size_t count_events(json_t *doc, const char *ph, const char *name, int ti
 	json_t *ev = json_object_get(doc, "traceEvents"), *e;
 	size_t i, n = 0;
 
-	json_array_foreach(ev, i, e) {
+	json_array_foreach(ev, i, e)
+	{
 		if (strcmp(json_string_value(json_object_get(e, "ph")), ph))
 			continue;
 		if (name && strcmp(json_string_value(json_object_get(e, "name")), name))
@@ -113,7 +114,8 @@ static void test_tracks_slices_flows(void **state)
 	assert_int_equal(count_events(doc, "f", "ipi 0x41", 1), 1);
 	/* The first guest slice: 1000..5000 ns = 4 us, exit key as argument. */
 	ev = json_object_get(doc, "traceEvents");
-	json_array_foreach(ev, i, e) {
+	json_array_foreach(ev, i, e)
+	{
 		if (!strcmp(json_string_value(json_object_get(e, "name")), "guest")) {
 			dur = json_number_value(json_object_get(e, "dur"));
 			assert_string_equal(json_string_value(json_object_get(
