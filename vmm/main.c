@@ -14,6 +14,7 @@
 #include "vm.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,6 +49,27 @@ static int load_images(const struct options *o, struct image *imgs)
 			fprintf(stderr, "vmm: %s: %s\n", s->path, err);
 			return -1;
 		}
+	}
+	return 0;
+}
+
+/* An output file we could not write at the end would waste the run: try its directory now. */
+static int check_output(const char *opt, const char *path)
+{
+	char tmp[4096];
+	int fd;
+
+	if (!path)
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 && errno != EEXIST) {
+		fprintf(stderr, "vmm: %s %s: cannot write: %s\n", opt, path, strerror(errno));
+		return -1;
+	}
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
 	}
 	return 0;
 }
@@ -230,6 +252,8 @@ int main(int argc, char **argv)
 	case CLI_RUN:
 		break;
 	}
+	if (check_output("--json", o.json) < 0 || check_output("--trace", o.trace) < 0)
+		goto out;
 	imgs = calloc(o.nr_vms, sizeof(*imgs));
 	if (!imgs || load_images(&o, imgs) < 0)
 		goto out;

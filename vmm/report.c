@@ -389,20 +389,12 @@ static void json_vm(struct jw *j, struct vm *vm, const struct exit_stats *s,
 static int report_json(const char *path, struct vm *vms, unsigned int n, const struct options *o,
 		       uint64_t wall_ns, int rc, struct exit_stats *per_vm, struct event_stats *ev)
 {
-	char tmp[4096];
+	char err[256];
 	struct jw j;
 	unsigned int i;
-	FILE *f;
-	int bad;
 
-	/* Written beside the target and renamed: a reader never sees half a report. */
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f) {
-		fprintf(stderr, "vmm: --json %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	jw_init(&j, f);
+	if (jw_open_file(&j, path, err, sizeof(err)) < 0)
+		goto fail;
 	jw_begin_object(&j);
 	jw_kv_u64(&j, "schema", 1);
 	jw_kv_string(&j, "vmm_version", VMM_VERSION);
@@ -420,13 +412,11 @@ static int report_json(const char *path, struct vm *vms, unsigned int n, const s
 	jw_key(&j, "events");
 	json_events(&j, &ev[n], o->stats);
 	jw_end_object(&j);
-	bad = jw_finish(&j);
-	if (fclose(f) || bad || rename(tmp, path)) {
-		fprintf(stderr, "vmm: --json %s: cannot write the report\n", path);
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	if (jw_commit_file(&j, path, err, sizeof(err)) == 0)
+		return 0;
+fail:
+	fprintf(stderr, "vmm: --json %s: %s\n", path, err);
+	return -1;
 }
 
 static void report_failures(struct vm *vms, unsigned int n)

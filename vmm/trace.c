@@ -178,22 +178,14 @@ static void trace_vm(struct tw *w, struct vm *vm, uint64_t *dropped)
 int trace_write(const char *path, struct vm *vms, unsigned int n, uint64_t t0, char *err,
 		size_t errlen)
 {
-	char tmp[4096];
 	uint64_t dropped = 0;
 	struct tw w;
 	unsigned int i;
-	FILE *f;
-	int bad;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		return -1;
-	}
 	memset(&w, 0, sizeof(w));
 	w.t0 = t0;
-	jw_init(&w.j, f);
+	if (jw_open_file(&w.j, path, err, errlen) < 0)
+		return -1;
 	jw_begin_object(&w.j);
 	jw_kv_string(&w.j, "displayTimeUnit", "ns");
 	jw_key(&w.j, "traceEvents");
@@ -207,12 +199,8 @@ int trace_write(const char *path, struct vm *vms, unsigned int n, uint64_t t0, c
 	jw_kv_u64(&w.j, "dropped_events", dropped);
 	jw_end_object(&w.j);
 	jw_end_object(&w.j);
-	bad = jw_finish(&w.j);
-	if (fclose(f) || bad || rename(tmp, path)) {
-		snprintf(err, errlen, "cannot write the trace");
-		unlink(tmp);
+	if (jw_commit_file(&w.j, path, err, errlen) < 0)
 		return -1;
-	}
 	if (dropped)
 		fprintf(stderr,
 			"vmm: --trace %s: %llu oldest events dropped (ring full; raise "

@@ -45,6 +45,7 @@ static void test_bad_options(void **state)
 	const char *a4[] = { "--bogus", hello, NULL };
 	const char *a5[] = { NULL };
 	const char *a6[] = { "--hist", "nope", hello, NULL };
+	const char *a8[] = { "--trace", "/nonexistent-dir/t.json", hello, NULL };
 	char spec[512];
 	const char *a7[] = { spec, NULL };
 
@@ -55,6 +56,7 @@ static void test_bad_options(void **state)
 	expect_usage_error(a4, "vmm: --bogus: unknown option");
 	expect_usage_error(a5, "vmm: no guest image given");
 	expect_usage_error(a6, "vmm: --hist: unknown exit key 'nope'");
+	expect_usage_error(a8, "vmm: --trace /nonexistent-dir/t.json: cannot write: No such file");
 	snprintf(spec, sizeof(spec), "%s:vcpus=100", hello);
 	expect_usage_error(a7, "vmm: ");
 }
