@@ -13,6 +13,7 @@
 #include "vmm_abi.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static json_int_t vm_int(const struct vmm_run *r, size_t vm, const char *key)
@@ -58,6 +59,18 @@ static void check_exit_totals(const struct vmm_run *r)
 				      json_object_get(json_object_get(r->json, "exits"), "total")));
 }
 
+/* The printed perf-style table and the JSON count the same samples. */
+static void check_table_total(const struct vmm_run *r)
+{
+	const char *p = strstr(r->out, "Total Samples:");
+	long long printed;
+
+	assert_non_null(p);
+	printed = strtoll(p + strlen("Total Samples:"), NULL, 10);
+	assert_int_equal(printed, json_integer_value(json_object_get(
+					  json_object_get(r->json, "exits"), "total")));
+}
+
 static void boot_hello(unsigned int vcpus)
 {
 	char spec[512], line[64];
@@ -79,6 +92,7 @@ static void boot_hello(unsigned int vcpus)
 	assert_int_equal(report_exit_count(&r, 0, "io:shutdown"), 1);
 	assert_int_equal(report_exit_count(&r, 0, "io:result"), 1);
 	check_exit_totals(&r);
+	check_table_total(&r);
 	vmm_run_free(&r);
 }
 

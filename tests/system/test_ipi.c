@@ -14,7 +14,9 @@
 #include "vmmtest.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static json_int_t irq(const struct vmm_run *r, size_t vm, const char *key)
 {
@@ -196,6 +198,54 @@ static void test_apic_timer(void **state)
 	vmm_run_free(&r);
 }
 
+static size_t trace_count(json_t *doc, const char *ph, const char *name)
+{
+	json_t *e;
+	size_t i, n = 0;
+
+	json_array_foreach(json_object_get(doc, "traceEvents"), i, e)
+	{
+		const char *nm = json_string_value(json_object_get(e, "name"));
+
+		if (!strcmp(json_string_value(json_object_get(e, "ph")), ph) &&
+		    (!name || !strncmp(nm, name, strlen(name))))
+			n++;
+	}
+	return n;
+}
+
+/* A storm's trace: a track per vCPU, one flow start per post, one flow end per injection. */
+static void test_storm_trace(void **state)
+{
+	char spec[512], path[] = "/tmp/vmmtest-trace-XXXXXX";
+	const char *args[] = { "--timeout", "120", "--quiet", "--trace", path, spec, NULL };
+	struct vmm_run r;
+	json_error_t jerr;
+	json_t *doc;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(spec, sizeof(spec), "%s:vcpus=4:args=rounds=60", guest("ipi-storm"));
+	assert_int_equal(vmm_run(&r, args), 0);
+	expect_ok(&r);
+	doc = json_load_file(path, 0, &jerr);
+	if (!doc)
+		fail_msg("trace does not parse: %s (line %d)", jerr.text, jerr.line);
+	assert_int_equal(trace_count(doc, "M", "thread_name"), 4);
+	assert_int_equal(trace_count(doc, "M", "process_name"), 1);
+	assert_true(trace_count(doc, "X", "guest") > 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "otherData"),
+							    "dropped_events")),
+			 0);
+	assert_int_equal(trace_count(doc, "s", "ipi"), irq(&r, 0, "ipi_sent"));
+	assert_int_equal(trace_count(doc, "f", "ipi"), irq(&r, 0, "ipi_delivered"));
+	json_decref(doc);
+	unlink(path);
+	vmm_run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_storm_4_vms_20_times),
 		cmocka_unit_test(test_apic_garbage),
 		cmocka_unit_test(test_apic_timer),
+		cmocka_unit_test(test_storm_trace),
 	};
 
 	vmmtest_require_kvm("system/test_ipi");
