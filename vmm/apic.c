@@ -277,6 +277,21 @@ static int apic_inject_nmi(struct vcpu *v)
 	return 0;
 }
 
+/*
+ * Ask KVM for an interrupt window, bounded by a self-timer: the window exit
+ * alone takes ~0.8 ms here. The timer is armed once per wait, not pushed
+ * back at every exit, so the wait stays bounded and the host timer is not
+ * reprogrammed on every entry.
+ */
+static void apic_request_window(struct vcpu_apic *a, struct kvm_run *run, uint64_t now)
+{
+	run->request_interrupt_window = 1;
+	if (a->window_deadline_ns && now < a->window_deadline_ns)
+		return;
+	a->window_deadline_ns = now + WINDOW_TIMER_NS;
+	a->c.window_requests++;
+}
+
 int apic_inject(struct vcpu *v, uint64_t now)
 {
 	struct vcpu_apic *a = &v->apic;
@@ -284,19 +299,19 @@ int apic_inject(struct vcpu *v, uint64_t now)
 	struct kvm_interrupt irq;
 	int vec;
 
-	a->window_deadline_ns = 0;
 	run->request_interrupt_window = 0;
 	/* One ioctl besides KVM_RUN per exit: an NMI goes first, a vector waits. */
-	if (atomic_load_explicit(&a->nmi_pending, memory_order_relaxed))
+	if (atomic_load_explicit(&a->nmi_pending, memory_order_relaxed)) {
+		a->window_deadline_ns = 0;
 		return apic_inject_nmi(v);
+	}
 	vec = lapic_highest_deliverable(&a->l);
-	if (vec < 0)
+	if (vec < 0) {
+		a->window_deadline_ns = 0;
 		return 0;
+	}
 	if (!run->ready_for_interrupt_injection || !run->if_flag) {
-		/* The window exit alone takes ~0.8 ms here: bound it with a self-timer. */
-		run->request_interrupt_window = 1;
-		a->window_deadline_ns = now + WINDOW_TIMER_NS;
-		a->c.window_requests++;
+		apic_request_window(a, run, now);
 		return 0;
 	}
 	irq.irq = (uint32_t)vec;
@@ -304,15 +319,15 @@ int apic_inject(struct vcpu *v, uint64_t now)
 		if (errno != EEXIST && errno != EINTR)
 			return -1;
 		/* KVM still holds the last one: leave this vector in IRR for later. */
-		run->request_interrupt_window = 1;
-		a->window_deadline_ns = now + WINDOW_TIMER_NS;
+		apic_request_window(a, run, now);
 		return 0;
 	}
+	a->window_deadline_ns = 0;
 	lapic_ack(&a->l, (uint8_t)vec);
 	/*
-	 * Without an in-kernel irqchip a second KVM_INTERRUPT before KVM_RUN
-	 * replaces the queued vector (no -EEXIST here): never inject twice
-	 * before the guest has run; the next exit says when it is ready again.
+	 * KVM recomputes this field at every exit (false while it still holds a
+	 * vector). Consume it: a second KVM_INTERRUPT before the guest runs
+	 * would silently replace the first without an in-kernel irqchip.
 	 */
 	run->ready_for_interrupt_injection = 0;
 	apic_account_injection(v, (unsigned int)vec, now);
@@ -320,15 +335,25 @@ int apic_inject(struct vcpu *v, uint64_t now)
 	return 0;
 }
 
-uint64_t apic_deadline_ns(struct vcpu *v, uint64_t now)
+uint64_t apic_timer_ns(struct vcpu *v)
 {
-	uint64_t tsc = lapic_timer_next(&v->apic.l), d = v->apic.window_deadline_ns, t;
+	struct vcpu_apic *a = &v->apic;
+	uint64_t tsc = lapic_timer_next(&a->l);
 
-	if (tsc) {
-		t = timer_tsc_to_ns(&v->timer, tsc, now, timer_rdtsc());
-		if (!d || t < d)
-			d = t;
+	/* Convert once per deadline: a fresh conversion jitters by a few ns. */
+	if (tsc && tsc != a->timer_tsc) {
+		a->timer_tsc = tsc;
+		a->timer_ns = timer_tsc_to_ns(&v->timer, tsc, now_ns(), timer_rdtsc());
 	}
+	return tsc ? a->timer_ns : 0;
+}
+
+uint64_t apic_deadline_ns(struct vcpu *v)
+{
+	uint64_t t = apic_timer_ns(v), d = v->apic.window_deadline_ns;
+
+	if (t && (!d || t < d))
+		d = t;
 	return d;
 }
 

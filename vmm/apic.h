@@ -56,8 +56,9 @@ struct vcpu_apic {
 	uint32_t merged_flow[256];
 	uint64_t from_ipi[4]; /* IRR bits that came from an IPI (owner only) */
 	uint64_t from_timer[4];
-	uint32_t lowest_rr;	     /* round-robin start for lowest-priority sends */
-	uint64_t window_deadline_ns; /* self-timer while waiting for an IRQ window */
+	uint32_t lowest_rr;	      /* round-robin start for lowest-priority sends */
+	uint64_t window_deadline_ns;  /* self-timer while waiting for an IRQ window */
+	uint64_t timer_tsc, timer_ns; /* last LAPIC deadline and its host time */
 	struct apic_counters c;
 };
 
@@ -73,8 +74,10 @@ void apic_sync(struct vcpu *v);
 bool apic_has_work(struct vcpu *v);
 /* Owner, right before KVM_RUN: inject one event or ask for a window. -1 on ioctl failure. */
 int apic_inject(struct vcpu *v, uint64_t now_ns);
+/* Owner: CLOCK_MONOTONIC time of the LAPIC timer's next expiry (0 = none). */
+uint64_t apic_timer_ns(struct vcpu *v);
 /* Owner: the CLOCK_MONOTONIC time the host timer must fire at (0 = none). */
-uint64_t apic_deadline_ns(struct vcpu *v, uint64_t now_ns);
+uint64_t apic_deadline_ns(struct vcpu *v);
 /* Owner, when its thread leaves: count what was never delivered. */
 void apic_finish(struct vcpu *v);
 

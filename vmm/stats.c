@@ -34,14 +34,19 @@ const char *exit_key_name(enum exit_key k)
 	return exit_key_names[k];
 }
 
-int exit_key_parse(const char *name)
+static int key_lookup(const char *const *names, int n, const char *name)
 {
 	int k;
 
-	for (k = 0; k < NR_EXIT_KEYS; k++)
-		if (!strcmp(name, exit_key_names[k]))
+	for (k = 0; k < n; k++)
+		if (!strcmp(name, names[k]))
 			return k;
 	return -1;
+}
+
+int exit_key_parse(const char *name)
+{
+	return key_lookup(exit_key_names, NR_EXIT_KEYS, name);
 }
 
 void exit_stats_init(struct exit_stats *s)
@@ -87,12 +92,7 @@ const char *event_key_name(enum event_key k)
 
 int event_key_parse(const char *name)
 {
-	int k;
-
-	for (k = 0; k < NR_EVENT_KEYS; k++)
-		if (!strcmp(name, event_key_names[k]))
-			return k;
-	return -1;
+	return key_lookup(event_key_names, NR_EVENT_KEYS, name);
 }
 
 void event_stats_init(struct event_stats *s)

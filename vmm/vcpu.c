@@ -138,7 +138,7 @@ static void vcpu_note_wakeup(struct vcpu *v, uint64_t deadline)
  */
 static void vcpu_halt(struct vcpu *v)
 {
-	uint64_t tsc, deadline = 0;
+	uint64_t deadline = 0;
 	unsigned int seq;
 
 	if (!v->run->if_flag && !atomic_load(&v->apic.nmi_pending)) {
@@ -155,8 +155,7 @@ static void vcpu_halt(struct vcpu *v)
 		apic_sync(v);
 		if (vm_ended(v->vm) || apic_has_work(v))
 			break;
-		tsc = lapic_timer_next(&v->apic.l);
-		deadline = tsc ? timer_tsc_to_ns(&v->timer, tsc, now_ns(), timer_rdtsc()) : 0;
+		deadline = apic_timer_ns(v);
 		futex_wait_until(&v->wake_seq, seq, deadline);
 	}
 	vcpu_note_wakeup(v, deadline);
@@ -288,7 +287,9 @@ static enum exit_key vcpu_run_failed(struct vcpu *v, int err)
 {
 	if (err == EINTR || err == EAGAIN) {
 		vcpu_drain_kick();
-		if (!apic_posted(&v->apic) && !vm_ended(v->vm))
+		/* Nothing posted, not ending, and not our own timer: a kick that found no work. */
+		if (!apic_posted(&v->apic) && !vm_ended(v->vm) &&
+		    !(v->timer.armed_ns && now_ns() >= v->timer.armed_ns))
 			v->spurious_kicks++;
 		return EXIT_INTR;
 	}
@@ -317,7 +318,7 @@ static int vcpu_prepare_entry(struct vcpu *v)
 			       v->id, strerror(errno));
 			return -1;
 		}
-		if (timer_program(&v->timer, apic_deadline_ns(v, now)) < 0) {
+		if (timer_program(&v->timer, apic_deadline_ns(v)) < 0) {
 			vm_end(v->vm, VM_END_HOST_ERROR, 0, "vCPU %u: timer_settime: %s", v->id,
 			       strerror(errno));
 			return -1;
