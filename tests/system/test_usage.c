@@ -57,8 +57,12 @@ static void test_bad_options(void **state)
 	expect_usage_error(a5, "vmm: no guest image given");
 	expect_usage_error(a6, "vmm: --hist: unknown exit key 'nope'");
 	expect_usage_error(a8, "vmm: --trace /nonexistent-dir/t.json: cannot write: No such file");
+	char msg[600];
+
 	snprintf(spec, sizeof(spec), "%s:vcpus=100", hello);
-	expect_usage_error(a7, "vmm: ");
+	snprintf(msg, sizeof(msg), "vmm: %s: vcpus= must be an integer in 1..64, got '100'\n",
+		 spec);
+	expect_usage_error(a7, msg);
 }
 
 static void write_file(const char *path, const void *buf, size_t len)
