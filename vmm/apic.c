@@ -3,6 +3,7 @@
 
 #include "clock.h"
 #include "ipi.h"
+#include "scheduler.h"
 #include "kvm.h"
 #include "timer.h"
 #include "vcpu.h"
@@ -102,6 +103,7 @@ static void apic_send(struct vcpu *src, uint64_t icr)
 		if (d >= 0) {
 			src->apic.c.ipi_sent++;
 			src->apic.c.ipi_fastpath++;
+			sched_ipi_sent(src, (unsigned int)d, IPI_ICR_VECTOR(icr));
 			apic_post(src, vm->vcpu[d], IPI_ICR_VECTOR(icr));
 			return;
 		}
@@ -117,6 +119,9 @@ static void apic_send(struct vcpu *src, uint64_t icr)
 	}
 	if (m.delivery == IPI_DM_LOWEST)
 		set = apic_lowest(src, set);
+	/* Recorded before the post, so the receiver's EOI always finds it (ipi-aware). */
+	if (m.delivery == IPI_DM_FIXED && !(set & (set - 1)))
+		sched_ipi_sent(src, (unsigned int)__builtin_ctzll(set), m.vector);
 	while (set) {
 		d = __builtin_ctzll(set);
 		set &= set - 1;
@@ -181,6 +186,8 @@ enum exit_key apic_wrmsr(struct vcpu *v)
 	run->msr.error = 0;
 	if (eff.send_ipi)
 		apic_send(v, eff.icr);
+	if (eff.eoi_vector >= 0)
+		sched_eoi(v, (uint8_t)eff.eoi_vector);
 	return wrmsr_key(run->msr.index);
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "cli.h"
 
+#include "policy.h"
+#include "scheduler.h"
 #include "stats.h"
 #include "trace.h"
 #include "vmm_abi.h"
@@ -19,6 +21,15 @@
 
 void cli_usage(FILE *out)
 {
+	char policies[512];
+	size_t len = 0;
+	unsigned int i;
+
+	policies[0] = 0;
+	for (i = 0; policy_all[i] && len < sizeof(policies); i++)
+		len += (size_t)snprintf(policies + len, sizeof(policies) - len,
+					"                       %-10s %s\n", policy_all[i]->name,
+					policy_all[i]->summary);
 	fprintf(out,
 		"usage: vmm [options] IMAGE[:vcpus=N][:mem=SIZE][:args=STRING] ...\n"
 		"\n"
@@ -45,13 +56,24 @@ void cli_usage(FILE *out)
 		"                     event:ipi, event:wakeup (repeatable)\n"
 		"  --no-stats         count exits but do not time them\n"
 		"  --pin              pin vCPU i of every VM to host CPU i (mod online CPUs)\n"
+		"\n"
+		"scheduling (docs/scheduler.md):\n"
+		"  --sched slots|host all VMs share P pCPU slots run by our scheduler (default),\n"
+		"                     or threads run free under Linux and a spin exit calls\n"
+		"                     sched_yield()\n"
+		"  --pcpus P          pCPU slots (default: online CPUs, max %u)\n"
+		"  --quantum DURATION time slice of a slot (default 5ms)\n"
+		"  --policy NAME      who a spinning vCPU yields its slot to (default ready):\n"
+		"%s"
+		"  --ipi-window DURATION  ipi-aware: how long an IPI receiver stays preferred\n"
+		"                     (default 50ms)\n"
 		"  --quiet            do not print guest console output\n"
 		"  --help, --version\n"
 		"\n"
 		"exit status: 0 every VM shut down with status 0; 1 a VM failed (guest status,\n"
 		"triple fault, unexpected exit, timeout, interrupted); 2 bad option or image;\n"
 		"3 KVM or host setup failed.\n",
-		DEFAULT_VCPUS, VMM_MAX_VCPUS, TRACE_DEFAULT_EVENTS);
+		DEFAULT_VCPUS, VMM_MAX_VCPUS, TRACE_DEFAULT_EVENTS, SCHED_MAX_SLOTS, policies);
 }
 
 int parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *v)
@@ -236,6 +258,11 @@ enum {
 	OPT_TRACE_EVENTS,
 	OPT_IRQCHIP,
 	OPT_IPI_FASTPATH,
+	OPT_SCHED,
+	OPT_PCPUS,
+	OPT_QUANTUM,
+	OPT_POLICY,
+	OPT_IPI_WINDOW,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -255,10 +282,83 @@ static const struct option long_opts[] = {
 	{ "trace-events", required_argument, NULL, OPT_TRACE_EVENTS },
 	{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
 	{ "ipi-fastpath", required_argument, NULL, OPT_IPI_FASTPATH },
+	{ "sched", required_argument, NULL, OPT_SCHED },
+	{ "pcpus", required_argument, NULL, OPT_PCPUS },
+	{ "quantum", required_argument, NULL, OPT_QUANTUM },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "ipi-window", required_argument, NULL, OPT_IPI_WINDOW },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
+
+static int cli_policy(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	char names[128];
+	size_t len = 0;
+	unsigned int i;
+
+	o->policy = policy_find(arg);
+	if (o->policy)
+		return 0;
+	names[0] = 0;
+	for (i = 0; policy_all[i] && len < sizeof(names); i++)
+		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", i ? ", " : "",
+					policy_all[i]->name);
+	snprintf(err, errlen, "--policy: unknown policy '%s' (known: %s)", arg, names);
+	return -1;
+}
+
+static int cli_sched_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	o->sched_opts_set |= c == OPT_SCHED ? 0 : 1u << (c - OPT_SCHED);
+	switch (c) {
+	case OPT_SCHED:
+		if (!strcmp(arg, "slots") || !strcmp(arg, "host")) {
+			o->sched_host = arg[0] == 'h';
+			return 0;
+		}
+		snprintf(err, errlen, "--sched: expected 'slots' or 'host', got '%s'", arg);
+		return -1;
+	case OPT_PCPUS:
+		if (parse_uint(arg, 1, SCHED_MAX_SLOTS, &o->pcpus) == 0)
+			return 0;
+		snprintf(err, errlen, "--pcpus: expected an integer in 1..%u, got '%s'",
+			 SCHED_MAX_SLOTS, arg);
+		return -1;
+	case OPT_QUANTUM:
+		if (parse_duration(arg, &o->quantum_ns) == 0 && o->quantum_ns >= 10000 &&
+		    o->quantum_ns <= 10000000000ull)
+			return 0;
+		snprintf(err, errlen, "--quantum: expected a duration in 10us..10s, got '%s'", arg);
+		return -1;
+	case OPT_POLICY:
+		return cli_policy(o, arg, err, errlen);
+	default:
+		if (parse_duration(arg, &o->ipi_window_ns) == 0 && o->ipi_window_ns > 0)
+			return 0;
+		snprintf(err, errlen, "--ipi-window: expected a duration like 50ms, got '%s'", arg);
+		return -1;
+	}
+}
+
+/* Slot options mean nothing when Linux schedules the threads: say so instead of ignoring. */
+static int cli_check(const struct options *o, char *err, size_t errlen)
+{
+	static const char *const names[] = { "--pcpus", "--quantum", "--policy", "--ipi-window" };
+	unsigned int i;
+
+	if (!o->sched_host)
+		return 0;
+	for (i = 0; i < 4; i++) {
+		if (o->sched_opts_set & (1u << (i + 1))) {
+			snprintf(err, errlen, "%s: only with --sched slots (the default)",
+				 names[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
 
 static int cli_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
 {
@@ -316,6 +416,12 @@ static int cli_option(struct options *o, int c, const char *arg, char *err, size
 		}
 		snprintf(err, errlen, "--ipi-fastpath: expected 'on' or 'off', got '%s'", arg);
 		return -1;
+	case OPT_SCHED:
+	case OPT_PCPUS:
+	case OPT_QUANTUM:
+	case OPT_POLICY:
+	case OPT_IPI_WINDOW:
+		return cli_sched_option(o, c, arg, err, errlen);
 	case OPT_QUIET:
 		o->quiet = true;
 		return 0;
@@ -369,6 +475,9 @@ static void cli_defaults(struct options *o)
 	o->ipi_fastpath = true;
 	o->trace_events = TRACE_DEFAULT_EVENTS;
 	o->sort = SORT_SAMPLES;
+	o->quantum_ns = SCHED_DEFAULT_QUANTUM;
+	o->policy = &policy_ready;
+	o->ipi_window_ns = SCHED_DEFAULT_IPI_WINDOW;
 }
 
 static int cli_images(struct options *o, int argc, char **argv, char *err, size_t errlen)
@@ -429,6 +538,8 @@ enum cli_result cli_parse(int argc, char **argv, struct options *o, FILE *out, c
 		if (cli_option(o, c, optarg, err, errlen) < 0)
 			return CLI_ERROR;
 	}
+	if (cli_check(o, err, errlen) < 0)
+		return CLI_ERROR;
 	return cli_images(o, argc, argv, err, errlen) < 0 ? CLI_ERROR : CLI_RUN;
 }
 

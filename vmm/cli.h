@@ -10,6 +10,8 @@
 
 #define CLI_MAX_HIST 8
 
+struct policy;
+
 struct vm_spec {
 	char *path;
 	unsigned int vcpus; /* 0: the --vcpus default */
@@ -30,9 +32,15 @@ struct options {
 	bool stats;
 	bool irqchip_kernel;
 	bool ipi_fastpath;
-	bool pin;	  /* vCPU i of every VM on host CPU i mod online CPUs */
-	bool report_vm;	  /* an exit table per VM */
-	bool report_vcpu; /* an exit table per vCPU */
+	bool pin;	    /* vCPU i of every VM on host CPU i mod online CPUs */
+	bool sched_host;    /* --sched host: no slots, Linux schedules the vCPU threads */
+	unsigned int pcpus; /* --pcpus, 0: online CPUs */
+	uint64_t quantum_ns;
+	const struct policy *policy;
+	uint64_t ipi_window_ns;
+	unsigned int sched_opts_set; /* bit (option - OPT_SCHED) per slot option given */
+	bool report_vm;		     /* an exit table per VM */
+	bool report_vcpu;	     /* an exit table per vCPU */
 	enum report_sort sort;
 	const char *hist[CLI_MAX_HIST];
 	unsigned int nr_hist;

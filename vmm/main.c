@@ -9,6 +9,7 @@
 #include "kvm.h"
 #include "loader.h"
 #include "report.h"
+#include "scheduler.h"
 #include "trace.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -171,10 +172,29 @@ static void wait_for_vms(struct vm *vms, unsigned int n, const struct options *o
 	free(announced);
 }
 
+static int sched_setup(struct sched *s, const struct options *o)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	struct sched_config c = {
+		.mode = o->sched_host ? SCHED_MODE_HOST : SCHED_MODE_SLOTS,
+		.pcpus = o->pcpus,
+		.quantum_ns = o->quantum_ns,
+		.policy = o->policy,
+		.ipi_window_ns = o->ipi_window_ns,
+	};
+
+	if (!c.pcpus)
+		c.pcpus = online < 1		     ? 1
+			  : online > SCHED_MAX_SLOTS ? SCHED_MAX_SLOTS
+						     : (unsigned int)online;
+	return sched_init(s, &c);
+}
+
 static int run(const struct options *o, struct image *imgs)
 {
 	struct vm *vms = calloc(o->nr_vms, sizeof(*vms));
 	struct kvm_host kvm;
+	struct sched sched;
 	int rc = EXIT_HOST, efd = -1, sfd;
 	unsigned int i, created = 0;
 	uint64_t t0;
@@ -190,6 +210,11 @@ static int run(const struct options *o, struct image *imgs)
 		fprintf(stderr, "vmm: %s\n", err);
 		goto out;
 	}
+	if (sched_setup(&sched, o) < 0) {
+		fprintf(stderr, "vmm: scheduler setup failed: %s\n", strerror(errno));
+		kvm_close(&kvm);
+		goto out;
+	}
 	for (i = 0; i < o->nr_vms; i++) {
 		const struct vm_spec *s = &o->vms[i];
 		struct vm_config cfg = { .id = i,
@@ -202,7 +227,8 @@ static int run(const struct options *o, struct image *imgs)
 					 .irqchip_kernel = o->irqchip_kernel,
 					 .ipi_fastpath = o->ipi_fastpath,
 					 .trace_events = o->trace ? o->trace_events : 0,
-					 .pin = o->pin };
+					 .pin = o->pin,
+					 .sched = &sched };
 
 		created = i + 1; /* a half-created VM is destroyed too */
 		if (vm_create(&vms[i], &kvm, &cfg, imgs[i].buf, &imgs[i].img, efd, err,
@@ -226,6 +252,7 @@ destroy:
 	for (i = 0; i < created; i++)
 		vm_destroy(&vms[i]);
 	kvm_close(&kvm);
+	sched_destroy(&sched);
 out:
 	if (efd >= 0)
 		close(efd);

@@ -2,6 +2,7 @@
 #include "pv.h"
 
 #include "clock.h"
+#include "scheduler.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "vmm_abi.h"
@@ -128,6 +129,7 @@ static enum exit_key pv_out(struct vcpu *v, uint16_t port, uint8_t size, const u
 		return EXIT_IO_SHUTDOWN;
 	case VMM_PORT_SPIN:
 		trace_emit(&v->trace, now_ns(), TR_SPIN, 0, 0, 0);
+		sched_on_spin(v);
 		return EXIT_IO_SPIN;
 	default:
 		break;

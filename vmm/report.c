@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "apic.h"
 #include "json.h"
+#include "report_sched.h"
 #include "stats.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -151,6 +152,7 @@ static void report_summary(FILE *out, struct vm *vms, unsigned int n, uint64_t w
 static void report_results(FILE *out, struct vm *vms, unsigned int n)
 {
 	unsigned int i, j, k, shown = 0;
+	double ops;
 
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < vms[i].nr_results; j++) {
@@ -162,6 +164,8 @@ static void report_results(FILE *out, struct vm *vms, unsigned int n)
 			for (k = 0; k < r->rec.nr_fields; k++)
 				fprintf(out, " %s=%llu", r->rec.fields[k].key,
 					(unsigned long long)r->rec.fields[k].value);
+			if (report_ops_per_sec(&r->rec, vms[i].tsc_khz, &ops))
+				fprintf(out, "  => %.1f ops/s", ops);
 			fputc('\n', out);
 		}
 	}
@@ -289,6 +293,7 @@ static void json_exits(struct jw *j, const struct exit_stats *s, bool timed)
 static void json_results(struct jw *j, struct vm *vm)
 {
 	unsigned int i, k;
+	double ops;
 
 	jw_begin_array(j);
 	for (i = 0; i < vm->nr_results; i++) {
@@ -302,6 +307,8 @@ static void json_results(struct jw *j, struct vm *vm)
 		for (k = 0; k < r->rec.nr_fields; k++)
 			jw_kv_u64(j, r->rec.fields[k].key, r->rec.fields[k].value);
 		jw_end_object(j);
+		if (report_ops_per_sec(&r->rec, vm->tsc_khz, &ops))
+			jw_kv_double(j, "ops_per_sec", ops);
 		jw_end_object(j);
 	}
 	jw_end_array(j);
@@ -369,6 +376,8 @@ static void json_vm(struct jw *j, struct vm *vm, const struct exit_stats *s,
 	json_results(j, vm);
 	jw_key(j, "interrupts");
 	json_ipi(j, vm);
+	jw_key(j, "sched");
+	report_sched_json_vm(j, vm);
 	jw_key(j, "exits");
 	json_exits(j, s, timed);
 	jw_key(j, "events");
@@ -402,6 +411,8 @@ static int report_json(const char *path, struct vm *vms, unsigned int n, const s
 	jw_kv_double(&j, "wall_seconds", (double)wall_ns / 1e9);
 	jw_kv_i64(&j, "exit_code", rc);
 	jw_kv_bool(&j, "timed", o->stats);
+	jw_key(&j, "sched");
+	report_sched_json(&j, vms, n);
 	jw_key(&j, "vms");
 	jw_begin_array(&j);
 	for (i = 0; i < n; i++)
@@ -460,6 +471,7 @@ int report_emit(struct vm *vms, unsigned int n, const struct options *o, uint64_
 	report_summary(stdout, vms, n, wall_ns, per_vm);
 	report_results(stdout, vms, n);
 	report_ipis(stdout, vms, n);
+	report_sched_text(stdout, vms, n);
 	report_tables(stdout, vms, n, o, per_vm, &per_vm[n], &ev[n]);
 	fflush(stdout);
 	report_failures(vms, n);

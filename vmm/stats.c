@@ -81,6 +81,8 @@ uint64_t exit_stats_total(const struct exit_stats *s)
 static const char *const event_key_names[NR_EVENT_KEYS] = {
 	[EVENT_IPI] = "event:ipi",
 	[EVENT_WAKEUP] = "event:wakeup",
+	[EVENT_SLOT_WAIT] = "event:slot-wait",
+	[EVENT_SPIN_YIELD] = "event:spin-yield",
 };
 
 const char *event_key_name(enum event_key k)

@@ -48,6 +48,8 @@ struct exit_stats {
 enum event_key {
 	EVENT_IPI,    /* ICR write (latest one requesting the vector) to injection on the target */
 	EVENT_WAKEUP, /* wake request (IPI post or timer deadline) to the halted vCPU in KVM_RUN */
+	EVENT_SLOT_WAIT,  /* runnable without a slot to running on one (--sched=slots) */
+	EVENT_SPIN_YIELD, /* a spinner's directed yield to its target running on the slot */
 	NR_EVENT_KEYS
 };
 

@@ -2,6 +2,7 @@
 #include "trace.h"
 
 #include "json.h"
+#include "scheduler.h"
 #include "stats.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -115,7 +116,8 @@ static void ev_meta(struct tw *w, const char *what, const char *name)
 static void trace_vcpu(struct tw *w, const struct trace_ring *r)
 {
 	uint64_t first = r->head > r->mask + 1 ? r->head - (r->mask + 1) : 0;
-	uint64_t run_ts = 0, exit_ts = 0, halt_ts = 0, i;
+	uint64_t run_ts = 0, exit_ts = 0, halt_ts = 0, runnable_ts = 0, i;
+	char name[32];
 
 	for (i = first; i < r->head; i++) {
 		const struct trace_event *e = &r->ev[i & r->mask];
@@ -153,6 +155,22 @@ static void trace_vcpu(struct tw *w, const struct trace_ring *r)
 			jw_kv_string(&w->j, "s", "t");
 			jw_end_object(&w->j);
 			break;
+		case TR_RUNNABLE:
+			runnable_ts = e->ts;
+			break;
+		case TR_SLOT_IN:
+			if (runnable_ts)
+				ev_slice(w, "runnable", runnable_ts, e->ts, NULL, NULL);
+			runnable_ts = 0;
+			break;
+		case TR_SLOT_OUT:
+			break;
+		case TR_YIELD:
+			snprintf(name, sizeof(name), "yield_to vCPU %u", e->a);
+			ev_begin(w, name, "i", e->ts);
+			jw_kv_string(&w->j, "s", "t");
+			jw_end_object(&w->j);
+			break;
 		}
 	}
 }
@@ -175,6 +193,43 @@ static void trace_vm(struct tw *w, struct vm *vm, uint64_t *dropped)
 	}
 }
 
+/* The pCPU-slot tracks: who held each slot when, from every vCPU's slot events. */
+static void trace_slots(struct tw *w, struct vm *vms, unsigned int n)
+{
+	unsigned int i, k, max_slot = 0;
+	char name[64];
+
+	w->pid = n + 1;
+	w->tid = 0;
+	ev_meta(w, "process_name", "pCPU slots");
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < vms[i].nr_vcpus; k++) {
+			const struct trace_ring *r = &vms[i].vcpu[k]->trace;
+			uint64_t first = r->head > r->mask + 1 ? r->head - (r->mask + 1) : 0;
+			uint64_t in_ts = 0, j;
+
+			snprintf(name, sizeof(name), "%s vCPU %u", vms[i].name, k);
+			for (j = first; j < r->head; j++) {
+				const struct trace_event *e = &r->ev[j & r->mask];
+
+				if (e->type == TR_SLOT_IN) {
+					in_ts = e->ts;
+				} else if (e->type == TR_SLOT_OUT && in_ts) {
+					w->tid = e->b;
+					max_slot = e->b > max_slot ? e->b : max_slot;
+					ev_slice(w, name, in_ts, e->ts, "image", vms[i].image);
+					in_ts = 0;
+				}
+			}
+		}
+	}
+	for (i = 0; i <= max_slot; i++) {
+		w->tid = i;
+		snprintf(name, sizeof(name), "slot %u", i);
+		ev_meta(w, "thread_name", name);
+	}
+}
+
 int trace_write(const char *path, struct vm *vms, unsigned int n, uint64_t t0, char *err,
 		size_t errlen)
 {
@@ -192,6 +247,8 @@ int trace_write(const char *path, struct vm *vms, unsigned int n, uint64_t t0, c
 	jw_begin_array(&w.j);
 	for (i = 0; i < n; i++)
 		trace_vm(&w, &vms[i], &dropped);
+	if (sched_slots(vms[0].sched))
+		trace_slots(&w, vms, n);
 	jw_end_array(&w.j);
 	jw_key(&w.j, "otherData");
 	jw_begin_object(&w.j);

@@ -22,6 +22,10 @@ enum trace_type {
 	TR_IPI_SEND,   /* a = flow id, b = target vCPU, c = vector */
 	TR_IPI_INJECT, /* a = flow id, c = vector */
 	TR_SPIN,       /* spin notification exit */
+	TR_RUNNABLE,   /* waiting for a pCPU slot */
+	TR_SLOT_IN,    /* got pCPU slot b */
+	TR_SLOT_OUT,   /* gave pCPU slot b up */
+	TR_YIELD,      /* directed yield: a = target vCPU, c = policy tier */
 };
 
 struct trace_event {

@@ -3,12 +3,13 @@
 
 #include "boot.h"
 #include "clock.h"
+#include "futex.h"
 #include "kvm.h"
 #include "pv.h"
+#include "scheduler.h"
 #include "vm.h"
 
 #include <errno.h>
-#include <linux/futex.h>
 #include <linux/kvm.h>
 #include <signal.h>
 #include <stdio.h>
@@ -60,26 +61,11 @@ static void vcpu_drain_kick(void)
 		;
 }
 
-static long futex(atomic_uint *uaddr, int op, unsigned int val)
-{
-	return syscall(SYS_futex, uaddr, op, val, NULL, NULL, 0);
-}
-
-static long futex_wait_until(atomic_uint *uaddr, unsigned int val, uint64_t deadline_ns)
-{
-	struct timespec ts = { (time_t)(deadline_ns / 1000000000ull),
-			       (long)(deadline_ns % 1000000000ull) };
-
-	/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline. */
-	return syscall(SYS_futex, uaddr, FUTEX_WAIT_BITSET_PRIVATE, val, deadline_ns ? &ts : NULL,
-		       NULL, FUTEX_BITSET_MATCH_ANY);
-}
-
 void vcpu_kick(struct vcpu *v)
 {
 	/* Bump before waking: a sleeper that read the old value fails its futex_wait. */
 	atomic_fetch_add(&v->wake_seq, 1);
-	futex(&v->wake_seq, FUTEX_WAKE_PRIVATE, 1);
+	futex_wake(&v->wake_seq);
 	/* Outside KVM_RUN the signal stays pending and makes the next entry return at once. */
 	if (atomic_load_explicit(&v->thread_started, memory_order_acquire))
 		pthread_kill(v->thread, SIG_KICK);
@@ -102,8 +88,10 @@ void vcpu_kick_ipi(struct vcpu *v)
 
 			atomic_compare_exchange_strong(&v->wake_req_ns, &zero, now_ns());
 		}
+		/* Queue it (ready) before it even wakes: a spinner can yield to it at once. */
+		sched_wake(v);
 		atomic_fetch_add(&v->wake_seq, 1);
-		futex(&v->wake_seq, FUTEX_WAKE_PRIVATE, 1);
+		futex_wake(&v->wake_seq);
 		break;
 	default:
 		break; /* it merges posted interrupts before it enters again */
@@ -148,6 +136,7 @@ static void vcpu_halt(struct vcpu *v)
 		return;
 	}
 	atomic_store(&v->wake_req_ns, 0);
+	sched_halt_begin(v);
 	trace_emit(&v->trace, now_ns(), TR_HALT, 0, 0, 0);
 	for (;;) {
 		atomic_store(&v->mode, VCPU_HALTED);
@@ -155,12 +144,14 @@ static void vcpu_halt(struct vcpu *v)
 		apic_sync(v);
 		if (vm_ended(v->vm) || apic_has_work(v))
 			break;
+		sched_halt_idle(v);
 		deadline = apic_timer_ns(v);
 		futex_wait_until(&v->wake_seq, seq, deadline);
 	}
 	vcpu_note_wakeup(v, deadline);
 	trace_emit(&v->trace, now_ns(), TR_WAKE, 0, 0, 0);
 	atomic_store(&v->mode, VCPU_OUTSIDE);
+	sched_halt_end(v);
 }
 
 static void vcpu_triple_fault(struct vcpu *v)
@@ -297,6 +288,21 @@ static enum exit_key vcpu_run_failed(struct vcpu *v, int err)
 	return EXIT_OTHER;
 }
 
+/* The host timer serves the LAPIC deadline and the scheduler quantum, whichever is first. */
+static int vcpu_program_timer(struct vcpu *v, uint64_t apic_ns)
+{
+	uint64_t q = sched_quantum_end(v), t = apic_ns;
+
+	if (q && (!t || q < t))
+		t = q;
+	if (timer_program(&v->timer, t) < 0) {
+		vm_end(v->vm, VM_END_HOST_ERROR, 0, "vCPU %u: timer_settime: %s", v->id,
+		       strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Before KVM_RUN: merge posted interrupts, inject, program the host timer,
  * then publish VCPU_IN_GUEST and look at pir_on once more. A sender that
@@ -309,7 +315,7 @@ static int vcpu_prepare_entry(struct vcpu *v)
 	uint64_t now;
 
 	if (v->vm->irqchip_kernel)
-		return 0;
+		return vcpu_program_timer(v, 0);
 	for (;;) {
 		now = now_ns();
 		apic_sync(v);
@@ -318,11 +324,8 @@ static int vcpu_prepare_entry(struct vcpu *v)
 			       v->id, strerror(errno));
 			return -1;
 		}
-		if (timer_program(&v->timer, apic_deadline_ns(v)) < 0) {
-			vm_end(v->vm, VM_END_HOST_ERROR, 0, "vCPU %u: timer_settime: %s", v->id,
-			       strerror(errno));
+		if (vcpu_program_timer(v, apic_deadline_ns(v)) < 0)
 			return -1;
-		}
 		atomic_store(&v->mode, VCPU_IN_GUEST);
 		if (!apic_posted(&v->apic))
 			return 0;
@@ -346,33 +349,44 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *v = arg;
 	struct vm *vm = v->vm;
 	enum exit_key key = NR_EXIT_KEYS;
-	uint64_t t_exit = 0, t;
+	uint64_t t_exit = 0, t, waited = 0;
 	int r;
 
 	v->self = pthread_self();
 	if (vm->pin)
 		vcpu_pin(v);
-	if (!vm->irqchip_kernel && timer_setup(&v->timer, SIG_KICK, vm->tsc_khz) < 0)
+	if ((!vm->irqchip_kernel || sched_slots(vm->sched)) &&
+	    timer_setup(&v->timer, SIG_KICK, vm->tsc_khz) < 0)
 		vm_end(vm, VM_END_HOST_ERROR, 0, "vCPU %u: timer_create: %s", v->id,
 		       strerror(errno));
+	sched_start(v);
 	while (!vm_ended(vm)) {
 		if (vcpu_prepare_entry(v) < 0)
 			break;
 		t = now_ns();
+		/* Time spent waiting for a slot is the scheduler's (event:slot-wait), not the
+		 * exit's. */
 		if (key != NR_EXIT_KEYS)
-			exit_stats_record(&v->stats, key, t - t_exit, vm->timed);
+			exit_stats_record(&v->stats, key,
+					  t - t_exit - (v->sched.wait_total_ns - waited),
+					  vm->timed);
 		if (v->wake_from_ns) {
 			if (vm->timed && t > v->wake_from_ns)
 				hist_record(&v->events.lat[EVENT_WAKEUP], t - v->wake_from_ns);
 			v->wake_from_ns = 0;
 		}
 		trace_emit(&v->trace, t, TR_RUN, 0, 0, 0);
+		sched_run_enter(v);
 		r = ioctl(v->fd, KVM_RUN, 0);
+		sched_run_leave(v);
 		t_exit = now_ns();
+		waited = v->sched.wait_total_ns;
 		atomic_store(&v->mode, VCPU_OUTSIDE);
 		key = r < 0 ? vcpu_run_failed(v, errno) : vcpu_handle_exit(v);
 		trace_emit(&v->trace, t_exit, TR_EXIT, key, 0, 0);
+		sched_tick(v, t_exit);
 	}
+	sched_stop(v);
 	/* The exit that ended the VM still counts (e.g. the shutdown write). */
 	if (key != NR_EXIT_KEYS)
 		exit_stats_record(&v->stats, key, now_ns() - t_exit, vm->timed);
@@ -430,6 +444,7 @@ int vcpu_create(struct vm *vm, const struct kvm_host *kvm, unsigned int id, uint
 	exit_stats_init(&v->stats);
 	event_stats_init(&v->events);
 	apic_init(&v->apic, id);
+	sched_vcpu_init(&v->sched);
 	v->fd = kvm_ioctl(vm->fd, KVM_CREATE_VCPU, (void *)(uintptr_t)id);
 	if (v->fd < 0) {
 		snprintf(err, errlen, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));

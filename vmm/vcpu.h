@@ -8,6 +8,7 @@
 #define VMM_VCPU_H
 
 #include "apic.h"
+#include "scheduler.h"
 #include "stats.h"
 #include "timer.h"
 #include "trace.h"
@@ -39,6 +40,7 @@ struct vcpu {
 	atomic_uint wake_seq;
 
 	struct vcpu_apic apic;
+	struct vcpu_sched sched;
 	struct vcpu_timer timer;
 	uint64_t spurious_kicks; /* -EINTR exits that found nothing to do */
 

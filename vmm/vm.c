@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "kvm.h"
 #include "loader.h"
+#include "scheduler.h"
 #include "trace.h"
 #include "vcpu.h"
 
@@ -161,6 +162,7 @@ static void vm_init_fields(struct vm *vm, const struct vm_config *cfg, int notif
 	vm->ipi_fastpath = cfg->ipi_fastpath;
 	vm->tracing = cfg->trace_events > 0;
 	vm->pin = cfg->pin;
+	vm->sched = cfg->sched;
 	vm->notify_fd = notify_fd;
 	pthread_mutex_init(&vm->lock, NULL);
 }
@@ -173,6 +175,11 @@ int vm_create(struct vm *vm, const struct kvm_host *kvm, const struct vm_config 
 	int khz;
 
 	vm_init_fields(vm, cfg, notify_fd);
+	vm->vs = sched_vm_new();
+	if (!vm->vs) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	vm->fd = kvm_ioctl(kvm->fd, KVM_CREATE_VM, 0);
 	if (vm->fd < 0) {
 		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
@@ -323,5 +330,7 @@ void vm_destroy(struct vm *vm)
 	vm->fd = -1;
 	free(vm->results);
 	vm->results = NULL;
+	sched_vm_free(vm->vs);
+	vm->vs = NULL;
 	pthread_mutex_destroy(&vm->lock);
 }

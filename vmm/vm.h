@@ -18,6 +18,8 @@
 struct kvm_host;
 struct loader_image;
 struct vcpu;
+struct sched;
+struct vm_sched;
 
 struct vm_config {
 	unsigned int id;
@@ -31,6 +33,7 @@ struct vm_config {
 	bool ipi_fastpath;     /* single-target IPIs straight from the ICR exit */
 	uint32_t trace_events; /* per-vCPU trace ring size, 0 = no trace */
 	bool pin;	       /* vCPU i on host CPU i mod online CPUs */
+	struct sched *sched;   /* shared by every VM of the process; NULL = none (tests) */
 };
 
 enum vm_end_reason {
@@ -68,6 +71,8 @@ struct vm {
 	bool ipi_fastpath;
 	bool tracing;
 	bool pin;
+	struct sched *sched;  /* the process's vCPU scheduler */
+	struct vm_sched *vs;  /* this VM's scheduling state: last boosted, IPI track, ledger */
 	atomic_uint flow_seq; /* trace flow ids for IPIs */
 	int notify_fd;	      /* eventfd the main loop polls; written when the VM ends */
 

@@ -218,7 +218,8 @@ static size_t trace_count(json_t *doc, const char *ph, const char *name)
 static void test_storm_trace(void **state)
 {
 	char spec[512], path[] = "/tmp/vmmtest-trace-XXXXXX";
-	const char *args[] = { "--timeout", "120", "--quiet", "--trace", path, spec, NULL };
+	const char *args[] = { "--timeout", "120", "--quiet", "--pcpus", "2",
+			       "--trace",   path,  spec,      NULL };
 	struct vmm_run r;
 	json_error_t jerr;
 	json_t *doc;
@@ -233,8 +234,9 @@ static void test_storm_trace(void **state)
 	doc = json_load_file(path, 0, &jerr);
 	if (!doc)
 		fail_msg("trace does not parse: %s (line %d)", jerr.text, jerr.line);
-	assert_int_equal(trace_count(doc, "M", "thread_name"), 4);
-	assert_int_equal(trace_count(doc, "M", "process_name"), 1);
+	/* 4 vCPU tracks in the VM's process, 2 slot tracks in the "pCPU slots" one. */
+	assert_int_equal(trace_count(doc, "M", "thread_name"), 6);
+	assert_int_equal(trace_count(doc, "M", "process_name"), 2);
 	assert_true(trace_count(doc, "X", "guest") > 0);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "otherData"),
 							    "dropped_events")),

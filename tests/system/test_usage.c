@@ -46,6 +46,8 @@ static void test_bad_options(void **state)
 	const char *a5[] = { NULL };
 	const char *a6[] = { "--hist", "nope", hello, NULL };
 	const char *a8[] = { "--trace", "/nonexistent-dir/t.json", hello, NULL };
+	const char *a9[] = { "--policy", "fastest", hello, NULL };
+	const char *a10[] = { "--sched", "host", "--quantum", "1ms", hello, NULL };
 	char spec[512];
 	const char *a7[] = { spec, NULL };
 
@@ -57,6 +59,9 @@ static void test_bad_options(void **state)
 	expect_usage_error(a5, "vmm: no guest image given");
 	expect_usage_error(a6, "vmm: --hist: unknown exit key 'nope'");
 	expect_usage_error(a8, "vmm: --trace /nonexistent-dir/t.json: cannot write: No such file");
+	expect_usage_error(a9, "vmm: --policy: unknown policy 'fastest' (known: none, preempted, "
+			       "ready, ipi-aware)");
+	expect_usage_error(a10, "vmm: --quantum: only with --sched slots (the default)");
 	char msg[600];
 
 	snprintf(spec, sizeof(spec), "%s:vcpus=100", hello);

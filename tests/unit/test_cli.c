@@ -7,6 +7,8 @@
 #include <cmocka.h>
 
 #include "cli.h"
+#include "policy.h"
+#include "scheduler.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,6 +243,55 @@ static void test_cli_errors(void **state)
 	cli_free(&o);
 }
 
+static void test_cli_sched(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&o, err, sizeof(err), "img", NULL), CLI_RUN);
+	assert_false(o.sched_host);
+	assert_int_equal(o.pcpus, 0); /* online CPUs, resolved when the run starts */
+	assert_int_equal(o.quantum_ns, SCHED_DEFAULT_QUANTUM);
+	assert_ptr_equal(o.policy, &policy_ready);
+	assert_int_equal(o.ipi_window_ns, 50000000ull);
+	cli_free(&o);
+
+	assert_int_equal(parse(&o, err, sizeof(err), "img", "--pcpus", "3", "--quantum", "2ms",
+			       "--policy", "ipi-aware", "--ipi-window", "10ms", NULL),
+			 CLI_RUN);
+	assert_int_equal(o.pcpus, 3);
+	assert_int_equal(o.quantum_ns, 2000000ull);
+	assert_ptr_equal(o.policy, &policy_ipi_aware);
+	assert_int_equal(o.ipi_window_ns, 10000000ull);
+	cli_free(&o);
+
+	assert_int_equal(parse(&o, err, sizeof(err), "img", "--sched", "host", NULL), CLI_RUN);
+	assert_true(o.sched_host);
+	cli_free(&o);
+
+	expect_cli_error("--policy", "fair",
+			 "--policy: unknown policy 'fair' (known: none, preempted, ready, "
+			 "ipi-aware)");
+	expect_cli_error("--sched", "cfs", "--sched: expected 'slots' or 'host', got 'cfs'");
+	expect_cli_error("--pcpus", "0", "--pcpus: expected an integer in 1..256, got '0'");
+	expect_cli_error("--quantum", "1us",
+			 "--quantum: expected a duration in 10us..10s, got '1us'");
+	expect_cli_error("--ipi-window", "0",
+			 "--ipi-window: expected a duration like 50ms, got '0'");
+	/* Slot options with --sched host are refused, whatever their order. */
+	assert_int_equal(
+		parse(&o, err, sizeof(err), "img", "--policy", "none", "--sched", "host", NULL),
+		CLI_ERROR);
+	assert_string_equal(err, "--policy: only with --sched slots (the default)");
+	cli_free(&o);
+	assert_int_equal(
+		parse(&o, err, sizeof(err), "img", "--sched", "host", "--pcpus", "1", NULL),
+		CLI_ERROR);
+	assert_string_equal(err, "--pcpus: only with --sched slots (the default)");
+	cli_free(&o);
+}
+
 static void test_cli_help_version(void **state)
 {
 	struct options o;
@@ -267,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_image_spec_errors),
 		cmocka_unit_test(test_cli_defaults_and_images),
 		cmocka_unit_test(test_cli_errors),
+		cmocka_unit_test(test_cli_sched),
 		cmocka_unit_test(test_cli_help_version),
 	};
 

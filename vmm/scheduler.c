@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: MIT
+#include "scheduler.h"
+
+#include "apic.h"
+#include "clock.h"
+#include "futex.h"
+#include "trace.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+int sched_init(struct sched *s, const struct sched_config *cfg)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg = *cfg;
+	if (!s->cfg.policy)
+		s->cfg.policy = &policy_ready;
+	s->track_ipis = s->cfg.policy == &policy_ipi_aware;
+	s->nr_free = cfg->pcpus;
+	return pthread_mutex_init(&s->lock, NULL) ? -1 : 0;
+}
+
+void sched_destroy(struct sched *s)
+{
+	pthread_mutex_destroy(&s->lock);
+}
+
+struct vm_sched *sched_vm_new(void)
+{
+	struct vm_sched *vs = calloc(1, sizeof(*vs));
+	unsigned int i;
+
+	if (!vs)
+		return NULL;
+	/* KVM starts last_boosted_vcpu at 0, so its first scan begins at vCPU 1. */
+	vs->last_boosted = 0;
+	ipi_track_init(&vs->track);
+	for (i = 0; i < VMM_MAX_VCPUS; i++)
+		vs->ledger.last_to[i] = -1;
+	return vs;
+}
+
+void sched_vm_free(struct vm_sched *vs)
+{
+	free(vs);
+}
+
+void sched_vcpu_init(struct vcpu_sched *vs)
+{
+	memset(vs, 0, sizeof(*vs));
+	vs->state = SCHED_RUNNABLE;
+	vs->slot = -1;
+}
+
+static struct sched *sched_of(const struct vcpu *v)
+{
+	return v->vm->sched;
+}
+
+/* --- under s->lock ------------------------------------------------------ */
+
+static void rq_push(struct sched *s, struct vcpu *v)
+{
+	v->sched.rq_next = NULL;
+	v->sched.queued = true;
+	if (s->rq_tail)
+		s->rq_tail->sched.rq_next = v;
+	else
+		s->rq_head = v;
+	s->rq_tail = v;
+	if (++s->rq_len > s->rq_max)
+		s->rq_max = s->rq_len;
+}
+
+static struct vcpu *rq_pop(struct sched *s)
+{
+	struct vcpu *v = s->rq_head;
+
+	if (!v)
+		return NULL;
+	s->rq_head = v->sched.rq_next;
+	if (!s->rq_head)
+		s->rq_tail = NULL;
+	v->sched.queued = false;
+	s->rq_len--;
+	return v;
+}
+
+static void rq_remove(struct sched *s, struct vcpu *v)
+{
+	struct vcpu **pp = &s->rq_head, *prev = NULL;
+
+	while (*pp && *pp != v) {
+		prev = *pp;
+		pp = &(*pp)->sched.rq_next;
+	}
+	if (!*pp)
+		return;
+	*pp = v->sched.rq_next;
+	if (s->rq_tail == v)
+		s->rq_tail = prev;
+	v->sched.queued = false;
+	s->rq_len--;
+}
+
+/*
+ * Give slot to v, which waits for one. Like KVM's sched_in, getting the CPU
+ * clears preempted and ready. The bump of wake_seq before the wake makes a
+ * waiter that read the old value fail its futex_wait.
+ */
+static void slot_grant(struct sched *s, struct vcpu *v, int slot, uint64_t end_ns, uint64_t now,
+		       uint64_t yield_ns)
+{
+	struct vcpu_sched *vs = &v->sched;
+
+	s->owner[slot] = v;
+	s->grants++;
+	if (!yield_ns)
+		s->slot_epoch[slot] = now;
+	vs->slot = slot;
+	vs->slot_end_ns = end_ns;
+	vs->state = SCHED_RUNNING;
+	vs->preempted = false;
+	vs->ready = false;
+	vs->grant_ns = now;
+	vs->yield_ns = yield_ns;
+	atomic_store_explicit(&vs->granted, true, memory_order_release);
+	atomic_fetch_add(&v->wake_seq, 1);
+	futex_wake(&v->wake_seq);
+}
+
+/* v (the owner) lets its slot go: to the run-queue head with a fresh quantum, or free. */
+static void slot_pass(struct sched *s, struct vcpu *v, uint64_t now)
+{
+	int slot = v->sched.slot;
+	struct vcpu *next;
+
+	if (slot < 0)
+		return;
+	v->sched.slot = -1;
+	s->owner[slot] = NULL;
+	next = rq_pop(s);
+	if (next)
+		slot_grant(s, next, slot, now + s->cfg.quantum_ns, now, 0);
+	else
+		s->nr_free++;
+}
+
+/* v becomes runnable without a slot: take a free one, or queue at the tail. */
+static void make_runnable(struct sched *s, struct vcpu *v, uint64_t now)
+{
+	unsigned int i;
+
+	v->sched.state = SCHED_RUNNABLE;
+	v->sched.runnable_ns = now;
+	if (!s->nr_free) {
+		rq_push(s, v);
+		return;
+	}
+	for (i = 0; i < s->cfg.pcpus; i++)
+		if (!s->owner[i])
+			break;
+	s->nr_free--;
+	slot_grant(s, v, (int)i, now + s->cfg.quantum_ns, now, 0);
+}
+
+/* --- the owner thread ---------------------------------------------------- */
+
+/* Sleep until granted a slot; false if the VM ended first (sched_stop cleans up). */
+static bool wait_slot(struct vcpu *v)
+{
+	struct vcpu_sched *vs = &v->sched;
+	unsigned int seq;
+	uint64_t now, wait;
+
+	for (;;) {
+		seq = atomic_load(&v->wake_seq);
+		if (atomic_load_explicit(&vs->granted, memory_order_acquire))
+			break;
+		if (vm_ended(v->vm))
+			return false;
+		futex_wait_until(&v->wake_seq, seq, 0);
+	}
+	atomic_store_explicit(&vs->granted, false, memory_order_relaxed);
+	now = now_ns();
+	/* Fields below were written by the granter before its release store of granted. */
+	trace_emit(&v->trace, vs->grant_ns, TR_SLOT_IN, 0, (uint16_t)vs->slot, 0);
+	wait = now > vs->runnable_ns ? now - vs->runnable_ns : 0;
+	vs->slot_waits++;
+	vs->wait_total_ns += wait;
+	if (wait > vs->wait_max_ns)
+		vs->wait_max_ns = wait;
+	if (v->vm->timed) {
+		hist_record(&v->events.lat[EVENT_SLOT_WAIT], wait);
+		if (vs->yield_ns && now > vs->yield_ns)
+			hist_record(&v->events.lat[EVENT_SPIN_YIELD], now - vs->yield_ns);
+	}
+	if (vs->yield_ns)
+		vs->yields_in++;
+	return true;
+}
+
+bool sched_start(struct vcpu *v)
+{
+	struct sched *s = sched_of(v);
+	bool now_owner;
+
+	if (!sched_slots(s))
+		return true;
+	pthread_mutex_lock(&s->lock);
+	make_runnable(s, v, now_ns());
+	now_owner = v->sched.slot >= 0;
+	pthread_mutex_unlock(&s->lock);
+	if (!now_owner)
+		trace_emit(&v->trace, v->sched.runnable_ns, TR_RUNNABLE, 0, 0, 0);
+	return wait_slot(v);
+}
+
+void sched_stop(struct vcpu *v)
+{
+	struct sched *s = sched_of(v);
+	uint64_t now = now_ns();
+	int slot;
+
+	if (!sched_slots(s))
+		return;
+	pthread_mutex_lock(&s->lock);
+	slot = v->sched.slot;
+	if (v->sched.queued)
+		rq_remove(s, v);
+	/* One timestamp for our SLOT_OUT and the next owner's SLOT_IN: the trace never overlaps. */
+	slot_pass(s, v, now);
+	v->sched.state = SCHED_HALTED;
+	v->sched.exited = true;
+	pthread_mutex_unlock(&s->lock);
+	if (slot >= 0)
+		trace_emit(&v->trace, now, TR_SLOT_OUT, 0, (uint16_t)slot, 0);
+}
+
+uint64_t sched_quantum_end(const struct vcpu *v)
+{
+	return sched_slots(sched_of(v)) ? v->sched.slot_end_ns : 0;
+}
+
+void sched_run_enter(struct vcpu *v)
+{
+	struct sched *s = sched_of(v);
+	unsigned int n, max;
+
+	if (!s)
+		return;
+	n = atomic_fetch_add(&s->in_run, 1) + 1;
+	max = atomic_load_explicit(&s->max_in_run, memory_order_relaxed);
+	while (n > max &&
+	       !atomic_compare_exchange_weak_explicit(&s->max_in_run, &max, n, memory_order_relaxed,
+						      memory_order_relaxed))
+		;
+	/* The slot field is the owner's to read: only it gives a slot up. */
+	if (sched_slots(s) && (n > s->cfg.pcpus || v->sched.slot < 0))
+		atomic_fetch_add(&s->over_limit, 1);
+}
+
+void sched_run_leave(struct vcpu *v)
+{
+	struct sched *s = sched_of(v);
+
+	if (s)
+		atomic_fetch_sub(&s->in_run, 1);
+}
+
+/* The owner gives its slot up while staying runnable: to `to` (a yield) or the queue head. */
+static bool requeue_self(struct sched *s, struct vcpu *v, uint64_t now)
+{
+	int slot = v->sched.slot;
+
+	bool queued;
+
+	v->sched.preempted = true; /* scheduled out while runnable, as KVM's sched_out sees it */
+	v->sched.ready = true;
+	slot_pass(s, v, now);
+	make_runnable(s, v, now);
+	queued = v->sched.queued;
+	pthread_mutex_unlock(&s->lock);
+	trace_emit(&v->trace, now, TR_SLOT_OUT, 0, (uint16_t)slot, 0);
+	if (queued)
+		trace_emit(&v->trace, now, TR_RUNNABLE, 0, 0, 0);
+	return wait_slot(v);
+}
+
+bool sched_tick(struct vcpu *v, uint64_t now)
+{
+	struct sched *s = sched_of(v);
+
+	if (!sched_slots(s) || now < v->sched.slot_end_ns)
+		return true;
+	now = now_ns(); /* the exit may have waited: a stale time would count that wait twice */
+	pthread_mutex_lock(&s->lock);
+	if (!s->rq_head) {
+		/* Nobody waits: a new quantum, no switch. */
+		v->sched.slot_end_ns = now + s->cfg.quantum_ns;
+		pthread_mutex_unlock(&s->lock);
+		return true;
+	}
+	v->sched.preemptions++;
+	return requeue_self(s, v, now);
+}
+
+void sched_halt_begin(struct vcpu *v)
+{
+	struct sched *s = sched_of(v);
+	uint64_t now = now_ns();
+	int slot;
+
+	if (!sched_slots(s))
+		return;
+	pthread_mutex_lock(&s->lock);
+	slot = v->sched.slot;
+	v->sched.state = SCHED_HALTED;
+	v->sched.preempted = false; /* gave the CPU up voluntarily */
+	slot_pass(s, v, now);
+	pthread_mutex_unlock(&s->lock);
+	trace_emit(&v->trace, now, TR_SLOT_OUT, 0, (uint16_t)slot, 0);
+}
+
+void sched_halt_idle(struct vcpu *v)
+{
+	struct sched *s = sched_of(v);
+
+	if (!sched_slots(s))
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (v->sched.state != SCHED_HALTED) {
+		/* Woken for an interrupt that turned out not deliverable: halt again. */
+		if (v->sched.queued)
+			rq_remove(s, v);
+		slot_pass(s, v, now_ns());
+		atomic_store(&v->sched.granted, false);
+		v->sched.state = SCHED_HALTED;
+		v->sched.ready = false;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+bool sched_halt_end(struct vcpu *v)
+{
+	struct sched *s = sched_of(v);
+	bool queued;
+
+	if (!sched_slots(s))
+		return true;
+	pthread_mutex_lock(&s->lock);
+	if (vm_ended(v->vm)) {
+		pthread_mutex_unlock(&s->lock);
+		return false;
+	}
+	if (v->sched.state == SCHED_HALTED) {
+		/* Woken by our own timer or before a waker got to it (seed 1: ready). */
+		v->sched.ready = true;
+		make_runnable(s, v, now_ns());
+	}
+	queued = v->sched.queued;
+	pthread_mutex_unlock(&s->lock);
+	if (queued)
+		trace_emit(&v->trace, v->sched.runnable_ns, TR_RUNNABLE, 0, 0, 0);
+	return wait_slot(v);
+}
+
+void sched_wake(struct vcpu *v)
+{
+	struct sched *s = sched_of(v);
+
+	if (!sched_slots(s))
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (v->sched.state == SCHED_HALTED && !v->sched.exited) {
+		v->sched.ready = true; /* seed 1: woken for interrupt delivery */
+		make_runnable(s, v, now_ns());
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* --- spin exits ---------------------------------------------------------- */
+
+static void snapshot(struct sched *s, struct vcpu *me, struct policy_snapshot *snap, uint64_t now)
+{
+	struct vm *vm = me->vm;
+	unsigned int i;
+
+	snap->nr = vm->nr_vcpus;
+	snap->me = me->id;
+	snap->last_boosted = vm->vs->last_boosted;
+	snap->now_ns = now;
+	snap->ipi_window_ns = s->cfg.ipi_window_ns;
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *t = vm->vcpu[i];
+		struct policy_vcpu *p = &snap->v[i];
+
+		p->state = t->sched.state;
+		p->preempted = t->sched.preempted;
+		p->ready = t->sched.ready;
+		p->in_spin_loop = atomic_load(&t->sched.in_spin_loop);
+		p->dy_eligible = t->sched.dy_eligible;
+		p->pending_intr = !t->sched.exited && apic_posted(&t->apic);
+		p->ipi_from_me_ns =
+			s->track_ipis ? ipi_track_sent_ns(&vm->vs->track, me->id, i) : 0;
+	}
+}
+
+/* A->B now, B->A within one quantum before: the two keep handing the slot back and forth. */
+static void ledger_success(struct sched *s, struct yield_ledger *l, unsigned int from,
+			   unsigned int to, int tier, uint64_t now)
+{
+	l->successes++;
+	l->pair_successes[from][to]++;
+	if (tier > 0 && tier < 4)
+		l->tiers[tier]++;
+	if (l->last_to[to] == (int)from && now - l->last_ns[to] <= s->cfg.quantum_ns) {
+		l->ping_pong++;
+		l->pair_ping_pong[from][to]++;
+	}
+	l->last_to[from] = (int)to;
+	l->last_ns[from] = now;
+}
+
+static void ledger_pick(struct yield_ledger *l, unsigned int me, const struct policy_pick *pk)
+{
+	uint64_t m = pk->failed_mask;
+
+	l->spins++;
+	l->attempts += pk->tries;
+	while (m) {
+		l->pair_attempts[me][__builtin_ctzll(m)]++;
+		m &= m - 1;
+	}
+	if (pk->target >= 0)
+		l->pair_attempts[me][pk->target]++;
+	else
+		l->no_candidate++;
+}
+
+/*
+ * The quantum a yield target gets: at least half a quantum, so the yield is
+ * worth the switch (CFS's yield_to also lets the target run a real slice),
+ * but never past two quanta since the slot last came from the run queue, so
+ * a chain of yields cannot keep the queue head waiting without bound.
+ */
+static uint64_t yield_end(const struct sched *s, int slot, uint64_t inherited, uint64_t now)
+{
+	uint64_t end = inherited, cap = s->slot_epoch[slot] + 2 * s->cfg.quantum_ns;
+
+	if (end < now + s->cfg.quantum_ns / 2)
+		end = now + s->cfg.quantum_ns / 2;
+	return end < cap ? end : cap;
+}
+
+bool sched_on_spin(struct vcpu *v)
+{
+	struct sched *s = sched_of(v);
+	struct vm *vm = v->vm;
+	struct policy_snapshot snap;
+	struct policy_pick pk;
+	struct vcpu *t;
+	uint64_t now, m;
+
+	if (!sched_slots(s)) {
+		if (s)
+			sched_yield();
+		return true;
+	}
+	now = now_ns();
+	atomic_store(&v->sched.in_spin_loop, true);
+	pthread_mutex_lock(&s->lock);
+	snapshot(s, v, &snap, now);
+	policy_on_spin(s->cfg.policy, &snap, &pk);
+	for (m = pk.dy_flip; m; m &= m - 1) {
+		t = vm->vcpu[__builtin_ctzll(m)];
+		t->sched.dy_eligible = !t->sched.dy_eligible;
+	}
+	v->sched.dy_eligible = false; /* not eligible during its next spin loop */
+	atomic_store(&v->sched.in_spin_loop, false);
+	ledger_pick(&vm->vs->ledger, v->id, &pk);
+	t = pk.target >= 0 ? vm->vcpu[pk.target] : NULL;
+	if (!t || t->sched.state != SCHED_RUNNABLE || !t->sched.queued) {
+		pthread_mutex_unlock(&s->lock);
+		return true;
+	}
+	/* yield_to: the target takes this slot (yield_end says for how long). */
+	vm->vs->last_boosted = pk.last_boosted;
+	ledger_success(s, &vm->vs->ledger, v->id, (unsigned int)pk.target, pk.tier, now);
+	if (t->sched.preempted)
+		vm->vs->ledger.to_preempted++;
+	else if (t->sched.ready)
+		vm->vs->ledger.to_woken++;
+	v->sched.yields_out++;
+	rq_remove(s, t);
+	{
+		int slot = v->sched.slot;
+		uint64_t end = yield_end(s, slot, v->sched.slot_end_ns, now);
+
+		v->sched.slot = -1;
+		slot_grant(s, t, slot, end, now, now);
+		v->sched.preempted = true;
+		v->sched.ready = true;
+		v->sched.state = SCHED_RUNNABLE;
+		v->sched.runnable_ns = now;
+		rq_push(s, v);
+		pthread_mutex_unlock(&s->lock);
+		trace_emit(&v->trace, now, TR_YIELD, (uint32_t)pk.target, 0, (uint8_t)pk.tier);
+		trace_emit(&v->trace, now, TR_SLOT_OUT, 0, (uint16_t)slot, 0);
+		trace_emit(&v->trace, now, TR_RUNNABLE, 0, 0, 0);
+	}
+	return wait_slot(v);
+}
+
+void sched_ipi_sent(struct vcpu *src, unsigned int to, uint8_t vector)
+{
+	struct sched *s = sched_of(src);
+
+	if (s && s->track_ipis && to != src->id)
+		ipi_track_sent(&src->vm->vs->track, src->id, to, vector, now_ns());
+}
+
+void sched_eoi(struct vcpu *v, uint8_t vector)
+{
+	struct sched *s = sched_of(v);
+
+	if (s && s->track_ipis)
+		ipi_track_eoi(&v->vm->vs->track, v->id, vector, v->vm->nr_vcpus);
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vCPU scheduler (docs/scheduler.md): P pCPU slots shared by every VM of
+ * the process. A vCPU thread runs guest code only while it owns a slot; the
+ * others sleep on their futex. Slots pass by futex handoff: at quantum
+ * expiry to the run-queue head, on HLT to the head, on a spin exit straight
+ * to the vCPU the policy picked (yield_to). With --sched=host there are no
+ * slots: threads run free under Linux and a spin exit calls sched_yield().
+ *
+ * One mutex guards the run queue, slot owners and the scheduling state of
+ * every vCPU; it is taken on slot changes, halts, wakeups of halted vCPUs and
+ * spin exits, never on the plain exit path.
+ */
+#ifndef VMM_SCHEDULER_H
+#define VMM_SCHEDULER_H
+
+#include "policy.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vcpu;
+struct vm;
+
+#define SCHED_MAX_SLOTS		 256u
+#define SCHED_DEFAULT_QUANTUM	 (5 * 1000000ull)  /* ns; see docs/scheduler.md */
+#define SCHED_DEFAULT_IPI_WINDOW (50 * 1000000ull) /* ns, as in seed 2 */
+
+enum sched_mode { SCHED_MODE_SLOTS, SCHED_MODE_HOST };
+
+struct sched_config {
+	enum sched_mode mode;
+	unsigned int pcpus;
+	uint64_t quantum_ns;
+	const struct policy *policy;
+	uint64_t ipi_window_ns;
+};
+
+struct sched {
+	struct sched_config cfg;
+	bool track_ipis; /* the policy reads ipi_track */
+	pthread_mutex_t lock;
+	unsigned int nr_free;
+	struct vcpu *owner[SCHED_MAX_SLOTS];
+	uint64_t slot_epoch[SCHED_MAX_SLOTS]; /* when the slot last came from the queue or free */
+	struct vcpu *rq_head, *rq_tail;	      /* FIFO of vCPUs waiting for a slot */
+	unsigned int rq_len;
+	/* Debug counters the tests read: threads inside KVM_RUN right now, at most, over P. */
+	atomic_uint in_run;
+	atomic_uint max_in_run;
+	_Atomic uint64_t over_limit; /* entries that made in_run > P, or entries without a slot */
+	uint64_t rq_max;	     /* longest run queue seen */
+	uint64_t grants;	     /* slots handed over (queue head, free slot or yield) */
+};
+
+/* Per vCPU. Under sched->lock unless marked otherwise. */
+struct vcpu_sched {
+	uint8_t state; /* enum sched_state */
+	bool preempted;
+	bool ready;
+	bool dy_eligible;
+	bool queued;
+	bool exited;
+	atomic_bool in_spin_loop; /* written by the owner, read by spinners' snapshots */
+	atomic_bool granted;	  /* a slot was handed to the owner while it waited */
+	int slot;		  /* -1: none */
+	struct vcpu *rq_next;
+	uint64_t slot_end_ns; /* quantum expiry of the slot held */
+	uint64_t runnable_ns; /* when it last became runnable without a slot */
+	uint64_t grant_ns;    /* when the slot it waits for was handed to it */
+	uint64_t yield_ns;    /* that handoff was a directed yield made at this time; 0 = not */
+	/* Owner only, for the report. */
+	uint64_t preemptions; /* slot lost at quantum expiry to a waiter */
+	uint64_t slot_waits;
+	uint64_t wait_max_ns;
+	uint64_t wait_total_ns;
+	uint64_t yields_out, yields_in;
+};
+
+/* The directed-yield ledger of one VM. Under sched->lock. */
+struct yield_ledger {
+	uint64_t spins;	       /* spin exits the policy was asked about */
+	uint64_t attempts;     /* yield_to() calls */
+	uint64_t successes;    /* of those, slot handed over */
+	uint64_t no_candidate; /* spin exits that found nobody to yield to */
+	uint64_t ping_pong;    /* A->B then B->A within one quantum */
+	uint32_t pair_attempts[VMM_MAX_VCPUS][VMM_MAX_VCPUS]; /* [from][to] */
+	uint32_t pair_successes[VMM_MAX_VCPUS][VMM_MAX_VCPUS];
+	uint32_t pair_ping_pong[VMM_MAX_VCPUS][VMM_MAX_VCPUS]; /* counted on the return leg */
+	int last_to[VMM_MAX_VCPUS];			       /* last successful target, -1 */
+	uint64_t last_ns[VMM_MAX_VCPUS];
+	uint64_t tiers[4];     /* successes by tier (ipi-aware), [0] unused */
+	uint64_t to_preempted; /* successes whose target had been preempted */
+	uint64_t to_woken;     /* successes whose target was only woken (ready, not preempted) */
+};
+
+/* Per VM. */
+struct vm_sched {
+	int last_boosted; /* KVM's kvm->last_boosted_vcpu; under sched->lock */
+	struct ipi_track track;
+	struct yield_ledger ledger;
+};
+
+int sched_init(struct sched *s, const struct sched_config *cfg);
+void sched_destroy(struct sched *s);
+static inline bool sched_slots(const struct sched *s)
+{
+	return s && s->cfg.mode == SCHED_MODE_SLOTS;
+}
+
+struct vm_sched *sched_vm_new(void);
+void sched_vm_free(struct vm_sched *vs);
+void sched_vcpu_init(struct vcpu_sched *vs);
+
+/*
+ * The vCPU thread's side. The ones returning bool block until the vCPU owns
+ * a slot again; false means its VM ended meanwhile (the caller just leaves).
+ */
+bool sched_start(struct vcpu *v);
+void sched_stop(struct vcpu *v);
+/* After every exit: at quantum expiry, hand the slot to a waiter if there is one. */
+bool sched_tick(struct vcpu *v, uint64_t now);
+/* When the host timer must fire for the quantum (0 = never). */
+uint64_t sched_quantum_end(const struct vcpu *v);
+/* Around KVM_RUN: the at-most-P instrumentation. */
+void sched_run_enter(struct vcpu *v);
+void sched_run_leave(struct vcpu *v);
+
+/* HLT: give the slot away; while sleeping, undo a wake that found no work; get a slot back. */
+void sched_halt_begin(struct vcpu *v);
+void sched_halt_idle(struct vcpu *v);
+bool sched_halt_end(struct vcpu *v);
+/* Spin notification: ask the policy, maybe yield the slot to its pick. */
+bool sched_on_spin(struct vcpu *v);
+
+/* Any thread: an interrupt was posted to halted v; make it runnable (ready) and queue it. */
+void sched_wake(struct vcpu *v);
+/* ipi-aware bookkeeping from the x2APIC: a unicast fixed IPI sent, a vector EOId. */
+void sched_ipi_sent(struct vcpu *src, unsigned int to, uint8_t vector);
+void sched_eoi(struct vcpu *v, uint8_t vector);
+
+#endif
