@@ -49,7 +49,9 @@ struct vcpu_apic {
 	_Atomic uint64_t pir[4];
 	atomic_bool pir_on;
 	atomic_uint nmi_pending;
-	_Atomic uint8_t ppr;		 /* published for lowest-priority arbitration */
+	_Atomic uint8_t ppr;	 /* published for lowest-priority arbitration */
+	atomic_bool irr_pending; /* published while waiting for a slot: IRR holds a deliverable
+				    vector */
 	_Atomic uint64_t post_ns[256];	 /* when a sender last requested each vector */
 	uint64_t merged_post_ns[256];	 /* post_ns as seen at merge (owner only) */
 	_Atomic uint32_t post_flow[256]; /* trace flow id of the last request */

@@ -169,13 +169,20 @@ static void make_runnable(struct sched *s, struct vcpu *v, uint64_t now)
 
 /* --- the owner thread ---------------------------------------------------- */
 
-/* Sleep until granted a slot; false if the VM ended first (sched_stop cleans up). */
+/*
+ * Sleep until granted a slot; false if the VM ended first (sched_stop cleans
+ * up). While it waits, spinners' snapshots see whether an interrupt already
+ * merged into its IRR waits for delivery (the PIR alone would miss those):
+ * KVM's dy_has_pending_interrupt() sees the posted-interrupt descriptor,
+ * which holds them until the next entry.
+ */
 static bool wait_slot(struct vcpu *v)
 {
 	struct vcpu_sched *vs = &v->sched;
 	unsigned int seq;
 	uint64_t now, wait;
 
+	atomic_store(&v->apic.irr_pending, apic_has_work(v));
 	for (;;) {
 		seq = atomic_load(&v->wake_seq);
 		if (atomic_load_explicit(&vs->granted, memory_order_acquire))
@@ -185,6 +192,7 @@ static bool wait_slot(struct vcpu *v)
 		futex_wait_until(&v->wake_seq, seq, 0);
 	}
 	atomic_store_explicit(&vs->granted, false, memory_order_relaxed);
+	atomic_store(&v->apic.irr_pending, false);
 	now = now_ns();
 	/* Fields below were written by the granter before its release store of granted. */
 	trace_emit(&v->trace, vs->grant_ns, TR_SLOT_IN, 0, (uint16_t)vs->slot, 0);
@@ -403,7 +411,8 @@ static void snapshot(struct sched *s, struct vcpu *me, struct policy_snapshot *s
 		p->ready = t->sched.ready;
 		p->in_spin_loop = atomic_load(&t->sched.in_spin_loop);
 		p->dy_eligible = t->sched.dy_eligible;
-		p->pending_intr = !t->sched.exited && apic_posted(&t->apic);
+		p->pending_intr = !t->sched.exited &&
+				  (apic_posted(&t->apic) || atomic_load(&t->apic.irr_pending));
 		p->ipi_from_me_ns =
 			s->track_ipis ? ipi_track_sent_ns(&vm->vs->track, me->id, i) : 0;
 	}
