@@ -5,7 +5,8 @@
  * and 8x overcommit on P = 1 and 2 slots; never more than P vCPUs inside
  * KVM_RUN; every vCPU gets slots (none starves); IPI counts still balance;
  * each policy picks only the targets it may (none: nobody; preempted: only
- * preempted vCPUs; ipi-aware: by tier); the trace's slot tracks never overlap.
+ * preempted vCPUs; ipi-aware: by tier); an IPI storm's counts stay exact
+ * under every policy; the trace's slot tracks never overlap.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -200,6 +201,40 @@ static void test_ipi_aware_tier1(void **state)
 	vmm_run_free(&r);
 }
 
+/* IPIs are neither lost nor invented when vCPUs wait for slots: the guest's counts equal ours. */
+static void storm_under(const char *policy)
+{
+	char spec[512];
+	const char *slots[] = { "--timeout", "120",  "--quiet", "--pcpus", "2",
+				"--policy",  policy, spec,	NULL };
+	const char *host[] = { "--timeout", "120", "--quiet", "--sched", "host", spec, NULL };
+	json_t *ints;
+	struct vmm_run r;
+
+	snprintf(spec, sizeof(spec), "%s:vcpus=8:args=rounds=40,call_every=10", guest("ipi-storm"));
+	assert_int_equal(vmm_run(&r, policy ? slots : host), 0);
+	expect_ok(&r, policy ? policy : "--sched host");
+	ints = json_object_get(report_vm(&r, 0), "interrupts");
+	assert_true(json_is_true(json_object_get(ints, "ipi_balanced")));
+	assert_int_equal(jint(ints, "ipi_sent"), report_result(&r, 0, "ipi-storm", "sent"));
+	assert_int_equal(jint(ints, "ipi_delivered"),
+			 report_result(&r, 0, "ipi-storm", "received"));
+	assert_int_equal(jint(ints, "ipi_dropped"), 0);
+	if (policy)
+		assert_true(jint(sched_of(&r), "max_in_run") <= 2);
+	vmm_run_free(&r);
+}
+
+static void test_storm_every_policy(void **state)
+{
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(policies) / sizeof(policies[0]); k++)
+		storm_under(policies[k]);
+	storm_under(NULL);
+}
+
 /* Two VMs share the slots; each VM's ledger counts only its own yields. */
 static void test_two_vms(void **state)
 {
@@ -297,10 +332,11 @@ static void test_slot_trace(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ipi_aware_tier1), cmocka_unit_test(test_two_vms),
-		cmocka_unit_test(test_slot_trace),	cmocka_unit_test(test_lock_hammer_p1),
-		cmocka_unit_test(test_lock_hammer_p2),	cmocka_unit_test(test_ebizzy_p1),
-		cmocka_unit_test(test_ebizzy_p2),	cmocka_unit_test(test_host),
+		cmocka_unit_test(test_ipi_aware_tier1),	   cmocka_unit_test(test_two_vms),
+		cmocka_unit_test(test_slot_trace),	   cmocka_unit_test(test_lock_hammer_p1),
+		cmocka_unit_test(test_lock_hammer_p2),	   cmocka_unit_test(test_ebizzy_p1),
+		cmocka_unit_test(test_ebizzy_p2),	   cmocka_unit_test(test_host),
+		cmocka_unit_test(test_storm_every_policy),
 	};
 
 	vmmtest_require_kvm("system/test_sched");

@@ -43,8 +43,7 @@ static int ipi_aware_candidate(const struct policy_snapshot *s, unsigned int i)
 
 const struct policy policy_ipi_aware = {
 	.name = "ipi-aware",
-	.summary = "recent IPI receivers of the spinner, then pending interrupt, then preempted "
-		   "(seed 2)",
+	.summary = "recent IPI receivers first, then pending interrupt, then preempted (seed 2)",
 	.candidate = ipi_aware_candidate,
 	.nr_tiers = 3,
 };
