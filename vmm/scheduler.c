@@ -227,7 +227,8 @@ bool sched_start(struct vcpu *v)
 	return wait_slot(v);
 }
 
-void sched_stop(struct vcpu *v)
+/* The owner leaves its slot without staying runnable: it halts, or its thread ends. */
+static void leave_slot(struct vcpu *v, bool exiting)
 {
 	struct sched *s = sched_of(v);
 	uint64_t now = now_ns();
@@ -242,10 +243,16 @@ void sched_stop(struct vcpu *v)
 	/* One timestamp for our SLOT_OUT and the next owner's SLOT_IN: the trace never overlaps. */
 	slot_pass(s, v, now);
 	v->sched.state = SCHED_HALTED;
-	v->sched.exited = true;
+	v->sched.preempted = false; /* gave the CPU up voluntarily */
+	v->sched.exited = exiting;
 	pthread_mutex_unlock(&s->lock);
 	if (slot >= 0)
 		trace_emit(&v->trace, now, TR_SLOT_OUT, 0, (uint16_t)slot, 0);
+}
+
+void sched_stop(struct vcpu *v)
+{
+	leave_slot(v, true);
 }
 
 uint64_t sched_quantum_end(const struct vcpu *v)
@@ -318,19 +325,7 @@ bool sched_tick(struct vcpu *v, uint64_t now)
 
 void sched_halt_begin(struct vcpu *v)
 {
-	struct sched *s = sched_of(v);
-	uint64_t now = now_ns();
-	int slot;
-
-	if (!sched_slots(s))
-		return;
-	pthread_mutex_lock(&s->lock);
-	slot = v->sched.slot;
-	v->sched.state = SCHED_HALTED;
-	v->sched.preempted = false; /* gave the CPU up voluntarily */
-	slot_pass(s, v, now);
-	pthread_mutex_unlock(&s->lock);
-	trace_emit(&v->trace, now, TR_SLOT_OUT, 0, (uint16_t)slot, 0);
+	leave_slot(v, false);
 }
 
 void sched_halt_idle(struct vcpu *v)
