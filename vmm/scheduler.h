@@ -48,7 +48,7 @@ struct sched {
 	struct vcpu *rq_head, *rq_tail;	      /* FIFO of vCPUs waiting for a slot */
 	unsigned int rq_len;
 	/* Debug counters the tests read: threads inside KVM_RUN right now, at most, over P. */
-	atomic_uint in_run;
+	_Alignas(64) atomic_uint in_run; /* every entry and exit touches it: own cache line */
 	atomic_uint max_in_run;
 	_Atomic uint64_t over_limit; /* entries that made in_run > P, or entries without a slot */
 	uint64_t rq_max;	     /* longest run queue seen */
