@@ -460,6 +460,40 @@ static uint64_t yield_end(const struct sched *s, int slot, uint64_t inherited, u
 	return end < cap ? end : cap;
 }
 
+/*
+ * yield_to under the lock: the spinner v hands its slot straight to t (for
+ * yield_end's time) and queues itself, preempted and ready as KVM's
+ * sched_out would see it. Unlocks; returns the slot given away.
+ */
+static int yield_slot(struct sched *s, struct vcpu *v, struct vcpu *t, uint64_t now)
+{
+	int slot = v->sched.slot;
+
+	rq_remove(s, t);
+	v->sched.slot = -1;
+	slot_grant(s, t, slot, yield_end(s, slot, v->sched.slot_end_ns, now), now, now);
+	v->sched.preempted = true;
+	v->sched.ready = true;
+	v->sched.state = SCHED_RUNNABLE;
+	v->sched.runnable_ns = now;
+	v->sched.yields_out++;
+	rq_push(s, v);
+	pthread_mutex_unlock(&s->lock);
+	return slot;
+}
+
+static void ledger_yield(struct sched *s, struct vcpu *v, struct vcpu *t,
+			 const struct policy_pick *pk, uint64_t now)
+{
+	struct yield_ledger *l = &v->vm->vs->ledger;
+
+	ledger_success(s, l, v->id, t->id, pk->tier, now);
+	if (t->sched.preempted)
+		l->to_preempted++;
+	else if (t->sched.ready)
+		l->to_woken++;
+}
+
 bool sched_on_spin(struct vcpu *v)
 {
 	struct sched *s = sched_of(v);
@@ -468,6 +502,7 @@ bool sched_on_spin(struct vcpu *v)
 	struct policy_pick pk;
 	struct vcpu *t;
 	uint64_t now, m;
+	int slot;
 
 	if (!sched_slots(s)) {
 		if (s)
@@ -486,36 +521,18 @@ bool sched_on_spin(struct vcpu *v)
 	v->sched.dy_eligible = false; /* not eligible during its next spin loop */
 	atomic_store(&v->sched.in_spin_loop, false);
 	ledger_pick(&vm->vs->ledger, v->id, &pk);
+	/* The snapshot was taken under this lock: a pick is still runnable and queued. */
 	t = pk.target >= 0 ? vm->vcpu[pk.target] : NULL;
 	if (!t || t->sched.state != SCHED_RUNNABLE || !t->sched.queued) {
 		pthread_mutex_unlock(&s->lock);
 		return true;
 	}
-	/* yield_to: the target takes this slot (yield_end says for how long). */
 	vm->vs->last_boosted = pk.last_boosted;
-	ledger_success(s, &vm->vs->ledger, v->id, (unsigned int)pk.target, pk.tier, now);
-	if (t->sched.preempted)
-		vm->vs->ledger.to_preempted++;
-	else if (t->sched.ready)
-		vm->vs->ledger.to_woken++;
-	v->sched.yields_out++;
-	rq_remove(s, t);
-	{
-		int slot = v->sched.slot;
-		uint64_t end = yield_end(s, slot, v->sched.slot_end_ns, now);
-
-		v->sched.slot = -1;
-		slot_grant(s, t, slot, end, now, now);
-		v->sched.preempted = true;
-		v->sched.ready = true;
-		v->sched.state = SCHED_RUNNABLE;
-		v->sched.runnable_ns = now;
-		rq_push(s, v);
-		pthread_mutex_unlock(&s->lock);
-		trace_emit(&v->trace, now, TR_YIELD, (uint32_t)pk.target, 0, (uint8_t)pk.tier);
-		trace_emit(&v->trace, now, TR_SLOT_OUT, 0, (uint16_t)slot, 0);
-		trace_emit(&v->trace, now, TR_RUNNABLE, 0, 0, 0);
-	}
+	ledger_yield(s, v, t, &pk, now);
+	slot = yield_slot(s, v, t, now);
+	trace_emit(&v->trace, now, TR_YIELD, (uint32_t)pk.target, 0, (uint8_t)pk.tier);
+	trace_emit(&v->trace, now, TR_SLOT_OUT, 0, (uint16_t)slot, 0);
+	trace_emit(&v->trace, now, TR_RUNNABLE, 0, 0, 0);
 	return wait_slot(v);
 }
 
