@@ -211,20 +211,28 @@ static bool wait_slot(struct vcpu *v)
 	return true;
 }
 
+/* v was just made runnable under the lock: unlock, show the wait in the trace, wait for the slot.
+ */
+static bool unlock_and_wait(struct sched *s, struct vcpu *v)
+{
+	bool queued = v->sched.queued;
+	uint64_t since = v->sched.runnable_ns;
+
+	pthread_mutex_unlock(&s->lock);
+	if (queued)
+		trace_emit(&v->trace, since, TR_RUNNABLE, 0, 0, 0);
+	return wait_slot(v);
+}
+
 bool sched_start(struct vcpu *v)
 {
 	struct sched *s = sched_of(v);
-	bool now_owner;
 
 	if (!sched_slots(s))
 		return true;
 	pthread_mutex_lock(&s->lock);
 	make_runnable(s, v, now_ns());
-	now_owner = v->sched.slot >= 0;
-	pthread_mutex_unlock(&s->lock);
-	if (!now_owner)
-		trace_emit(&v->trace, v->sched.runnable_ns, TR_RUNNABLE, 0, 0, 0);
-	return wait_slot(v);
+	return unlock_and_wait(s, v);
 }
 
 /* The owner leaves its slot without staying runnable: it halts, or its thread ends. */
@@ -289,20 +297,12 @@ void sched_run_leave(struct vcpu *v)
 /* The owner gives its slot up while staying runnable: to `to` (a yield) or the queue head. */
 static bool requeue_self(struct sched *s, struct vcpu *v, uint64_t now)
 {
-	int slot = v->sched.slot;
-
-	bool queued;
-
+	trace_emit(&v->trace, now, TR_SLOT_OUT, 0, (uint16_t)v->sched.slot, 0);
 	v->sched.preempted = true; /* scheduled out while runnable, as KVM's sched_out sees it */
 	v->sched.ready = true;
 	slot_pass(s, v, now);
 	make_runnable(s, v, now);
-	queued = v->sched.queued;
-	pthread_mutex_unlock(&s->lock);
-	trace_emit(&v->trace, now, TR_SLOT_OUT, 0, (uint16_t)slot, 0);
-	if (queued)
-		trace_emit(&v->trace, now, TR_RUNNABLE, 0, 0, 0);
-	return wait_slot(v);
+	return unlock_and_wait(s, v);
 }
 
 bool sched_tick(struct vcpu *v, uint64_t now)
@@ -350,7 +350,6 @@ void sched_halt_idle(struct vcpu *v)
 bool sched_halt_end(struct vcpu *v)
 {
 	struct sched *s = sched_of(v);
-	bool queued;
 
 	if (!sched_slots(s))
 		return true;
@@ -364,11 +363,7 @@ bool sched_halt_end(struct vcpu *v)
 		v->sched.ready = true;
 		make_runnable(s, v, now_ns());
 	}
-	queued = v->sched.queued;
-	pthread_mutex_unlock(&s->lock);
-	if (queued)
-		trace_emit(&v->trace, v->sched.runnable_ns, TR_RUNNABLE, 0, 0, 0);
-	return wait_slot(v);
+	return unlock_and_wait(s, v);
 }
 
 void sched_wake(struct vcpu *v)
@@ -463,9 +458,9 @@ static uint64_t yield_end(const struct sched *s, int slot, uint64_t inherited, u
 /*
  * yield_to under the lock: the spinner v hands its slot straight to t (for
  * yield_end's time) and queues itself, preempted and ready as KVM's
- * sched_out would see it. Unlocks; returns the slot given away.
+ * sched_out would see it.
  */
-static int yield_slot(struct sched *s, struct vcpu *v, struct vcpu *t, uint64_t now)
+static void yield_slot(struct sched *s, struct vcpu *v, struct vcpu *t, uint64_t now)
 {
 	int slot = v->sched.slot;
 
@@ -478,8 +473,7 @@ static int yield_slot(struct sched *s, struct vcpu *v, struct vcpu *t, uint64_t 
 	v->sched.runnable_ns = now;
 	v->sched.yields_out++;
 	rq_push(s, v);
-	pthread_mutex_unlock(&s->lock);
-	return slot;
+	trace_emit(&v->trace, now, TR_SLOT_OUT, 0, (uint16_t)slot, 0);
 }
 
 static void ledger_yield(struct sched *s, struct vcpu *v, struct vcpu *t,
@@ -502,7 +496,6 @@ bool sched_on_spin(struct vcpu *v)
 	struct policy_pick pk;
 	struct vcpu *t;
 	uint64_t now, m;
-	int slot;
 
 	if (!sched_slots(s)) {
 		if (s)
@@ -529,11 +522,9 @@ bool sched_on_spin(struct vcpu *v)
 	}
 	vm->vs->last_boosted = pk.last_boosted;
 	ledger_yield(s, v, t, &pk, now);
-	slot = yield_slot(s, v, t, now);
-	trace_emit(&v->trace, now, TR_YIELD, (uint32_t)pk.target, 0, (uint8_t)pk.tier);
-	trace_emit(&v->trace, now, TR_SLOT_OUT, 0, (uint16_t)slot, 0);
-	trace_emit(&v->trace, now, TR_RUNNABLE, 0, 0, 0);
-	return wait_slot(v);
+	trace_emit(&v->trace, now, TR_YIELD, t->id, 0, (uint8_t)pk.tier);
+	yield_slot(s, v, t, now);
+	return unlock_and_wait(s, v);
 }
 
 void sched_ipi_sent(struct vcpu *src, unsigned int to, uint8_t vector)
