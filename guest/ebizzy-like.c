@@ -87,17 +87,6 @@ static void ebizzy(unsigned int self, uint64_t rounds, uint64_t work, uint64_t s
 	}
 }
 
-/*
- * No IPI may land once vCPU 0 sums the counts, and the VMM refuses HLT with
- * IF=0: TPR 0xF0 blocks every vector, which then stays pending in the IRR.
- */
-static void __noreturn idle_blocked(void)
-{
-	wrmsr(MSR_X2APIC_TPR, 0xf0);
-	for (;;)
-		asm volatile("sti; hlt; cli" : : : "memory");
-}
-
 static void report(uint64_t rounds, uint64_t work, uint64_t cycles)
 {
 	unsigned int nr = nr_cpus();
@@ -162,7 +151,7 @@ void guest_main(unsigned int cpu)
 	cpus[cpu].spin_notifies = spin_notify_count();
 	barrier_wait(&all_cpus); /* IF=1: still serving the others' shootdowns */
 	if (cpu != 0)
-		idle_blocked();
+		apic_park(); /* nothing may land while vCPU 0 sums the counts */
 	cycles = rdtsc() - t0;
 	report(rounds, work, cycles);
 	shutdown(GUEST_STATUS_OK);

@@ -95,17 +95,6 @@ static void settle(unsigned int self)
 	barrier_wait(&all_cpus);
 }
 
-/*
- * No IPI may land once vCPU 0 sums the counts, and the VMM refuses HLT with
- * IF=0: TPR 0xF0 blocks every vector, which then stays pending in the IRR.
- */
-static void __noreturn idle_blocked(void)
-{
-	wrmsr(MSR_X2APIC_TPR, 0xf0);
-	for (;;)
-		asm volatile("sti; hlt; cli" : : : "memory");
-}
-
 static void report(uint64_t rounds, uint64_t call_every)
 {
 	unsigned int nr = nr_cpus();
@@ -163,7 +152,7 @@ void guest_main(unsigned int cpu)
 	storm(cpu, rounds, call_every);
 	settle(cpu);
 	if (cpu != 0)
-		idle_blocked();
+		apic_park(); /* nothing may land while vCPU 0 sums the counts */
 	report(rounds, call_every);
 	shutdown(GUEST_STATUS_OK);
 }

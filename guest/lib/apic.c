@@ -133,6 +133,13 @@ void apic_timer_periodic(uint8_t vector, uint32_t count, uint32_t divide)
 }
 
 /* Leaving TSC-deadline or periodic mode disarms; a zero count disarms one-shot. */
+void apic_park(void)
+{
+	wrmsr(MSR_X2APIC_TPR, 0xf0);
+	for (;;)
+		asm volatile("sti; hlt; cli" : : : "memory");
+}
+
 void apic_timer_stop(void)
 {
 	wrmsr(MSR_X2APIC_LVT_TIMER, APIC_LVT_MASKED | APIC_LVT_TIMER_ONESHOT);

@@ -88,6 +88,12 @@ void apic_send_ipi_shorthand(uint32_t shorthand, uint8_t vector);
 void apic_send_ipi_logical(uint32_t cluster_dest, uint8_t vector);
 void apic_send_nmi(uint32_t dest_id);
 void apic_self_ipi(uint8_t vector); /* the SELF_IPI MSR */
+/*
+ * Stop this vCPU for good, taking no more interrupts: TPR 0xF0 blocks every
+ * vector (it stays pending in the IRR), and it halts with IF=1 because the
+ * VMM ends a VM whose vCPU halts with IF=0.
+ */
+void apic_park(void) __noreturn;
 /* Raw ICR write, for tests that send what the helpers refuse to build. */
 void apic_write_icr(uint64_t icr);
 
