@@ -169,3 +169,10 @@ json_int_t report_exit_count(const struct vmm_run *r, size_t vm, const char *key
 
 	return e ? json_integer_value(json_object_get(e, "count")) : 0;
 }
+
+void vmm_expect_ok(const struct vmm_run *r, const char *what)
+{
+	if (r->status != 0)
+		fail_msg("%s%svmm exited %d\nstderr:\n%s", what ? what : "", what ? ": " : "",
+			 r->status, r->err);
+}

@@ -34,6 +34,8 @@ int vmm_run(struct vmm_run *r, const char *const *args);
  * "--", NULL}. */
 int vmm_run_under(struct vmm_run *r, const char *const *prefix, const char *const *args);
 void vmm_run_free(struct vmm_run *r);
+/* Fail unless vmm exited 0, with its stderr; `what` (may be NULL) names the run. */
+void vmm_expect_ok(const struct vmm_run *r, const char *what);
 
 /* The VM object at index i of the report (asserts it exists). */
 json_t *report_vm(const struct vmm_run *r, size_t i);

@@ -27,12 +27,6 @@ static json_int_t irq(const struct vmm_run *r, size_t vm, const char *key)
 	return json_is_boolean(v) ? json_is_true(v) : json_integer_value(v);
 }
 
-static void expect_ok(const struct vmm_run *r)
-{
-	if (r->status != 0)
-		fail_msg("vmm exited %d\nstderr:\n%s", r->status, r->err);
-}
-
 static void test_pingpong(const char *wait, const char *irqchip)
 {
 	char spec[512];
@@ -43,7 +37,7 @@ static void test_pingpong(const char *wait, const char *irqchip)
 	snprintf(spec, sizeof(spec), "%s:vcpus=2:args=rounds=60,wait=%s", guest("ipi-pingpong"),
 		 wait);
 	assert_int_equal(vmm_run(&r, args), 0);
-	expect_ok(&r);
+	vmm_expect_ok(&r, NULL);
 	assert_int_equal(report_result(&r, 0, "ipi-pingpong", "rounds"), 60);
 	min = report_result(&r, 0, "ipi-pingpong", "min");
 	p50 = report_result(&r, 0, "ipi-pingpong", "p50");
@@ -82,7 +76,7 @@ static void check_storm(const struct vmm_run *r, size_t nr_vms)
 {
 	size_t i;
 
-	expect_ok(r);
+	vmm_expect_ok(r, NULL);
 	for (i = 0; i < nr_vms; i++) {
 		json_int_t sent = report_result(r, i, "ipi-storm", "sent");
 		json_int_t received = report_result(r, i, "ipi-storm", "received");
@@ -169,7 +163,7 @@ static void test_apic_garbage(void **state)
 	snprintf(spec, sizeof(spec), "%s:vcpus=2", guest("apic-garbage"));
 	args[3] = spec;
 	assert_int_equal(vmm_run(&r, args), 0);
-	expect_ok(&r);
+	vmm_expect_ok(&r, NULL);
 	/* Every #GP the guest took was one the VMM raised; every bad ICR was dropped. */
 	assert_int_equal(report_result(&r, 0, "apic-garbage", "gp"), irq(&r, 0, "msr_gp"));
 	assert_true(irq(&r, 0, "msr_gp") >= 8);
@@ -190,7 +184,7 @@ static void test_apic_timer(void **state)
 	snprintf(spec, sizeof(spec), "%s:vcpus=1", guest("apic-timer"));
 	args[3] = spec;
 	assert_int_equal(vmm_run(&r, args), 0);
-	expect_ok(&r);
+	vmm_expect_ok(&r, NULL);
 	assert_int_equal(report_result(&r, 0, "apic-timer", "periodic_ticks"), 10);
 	assert_int_equal(report_result(&r, 0, "apic-timer", "past_deadline_fired"), 1);
 	/* one-shot x2, periodic x10, deadline x2 at least */
@@ -230,7 +224,7 @@ static void test_storm_trace(void **state)
 	close(fd);
 	snprintf(spec, sizeof(spec), "%s:vcpus=4:args=rounds=60", guest("ipi-storm"));
 	assert_int_equal(vmm_run(&r, args), 0);
-	expect_ok(&r);
+	vmm_expect_ok(&r, NULL);
 	doc = json_load_file(path, 0, &jerr);
 	if (!doc)
 		fail_msg("trace does not parse: %s (line %d)", jerr.text, jerr.line);

@@ -44,8 +44,7 @@ static void cross_check(const char *const *args)
 	json_int_t ours;
 
 	assert_int_equal(vmm_run_under(&r, prefix, args), 0);
-	if (r.status != 0)
-		fail_msg("vmm under perf exited %d: %s", r.status, r.err);
+	vmm_expect_ok(&r, "under perf");
 	kernel = perf_count(perf_out);
 	ours = json_integer_value(json_object_get(json_object_get(r.json, "exits"), "total"));
 	printf("exits: vmm %lld, kvm:kvm_userspace_exit %lld\n", (long long)ours, kernel);
