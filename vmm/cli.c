@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "cli.h"
 
-#include "policy.h"
-#include "scheduler.h"
-#include "stats.h"
-#include "trace.h"
+#include "sched/policy.h"
+#include "sched/scheduler.h"
+#include "measure/stats.h"
+#include "measure/trace.h"
 #include "vmm_abi.h"
 
 #include <errno.h>

@@ -8,9 +8,9 @@
 #include "clock.h"
 #include "kvm.h"
 #include "loader.h"
-#include "report.h"
-#include "scheduler.h"
-#include "trace.h"
+#include "measure/report.h"
+#include "sched/scheduler.h"
+#include "measure/trace.h"
 #include "vcpu.h"
 #include "vm.h"
 

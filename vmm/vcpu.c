@@ -5,8 +5,8 @@
 #include "clock.h"
 #include "futex.h"
 #include "kvm.h"
-#include "pv.h"
-#include "scheduler.h"
+#include "hw/pv.h"
+#include "sched/scheduler.h"
 #include "vm.h"
 
 #include <errno.h>

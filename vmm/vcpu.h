@@ -7,11 +7,11 @@
 #ifndef VMM_VCPU_H
 #define VMM_VCPU_H
 
-#include "apic.h"
-#include "scheduler.h"
-#include "stats.h"
-#include "timer.h"
-#include "trace.h"
+#include "apic/apic.h"
+#include "sched/scheduler.h"
+#include "measure/stats.h"
+#include "apic/timer.h"
+#include "measure/trace.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

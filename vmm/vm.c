@@ -5,8 +5,8 @@
 #include "clock.h"
 #include "kvm.h"
 #include "loader.h"
-#include "scheduler.h"
-#include "trace.h"
+#include "sched/scheduler.h"
+#include "measure/trace.h"
 #include "vcpu.h"
 
 #include <errno.h>

@@ -7,8 +7,8 @@
 #include <cmocka.h>
 
 #include "cli.h"
-#include "policy.h"
-#include "scheduler.h"
+#include "sched/policy.h"
+#include "sched/scheduler.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hist.h"
+#include "measure/hist.h"
 
 #define LAST	 (HIST_BUCKETS - 1)
 #define NSAMPLES 20000

@@ -11,8 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "ipi.h"
-#include "lapic.h"
+#include "apic/ipi.h"
+#include "apic/lapic.h"
 
 /*
  * x2APIC ICR: vector 7:0, delivery mode 10:8, dest mode 11, level 14,

@@ -18,7 +18,7 @@
 /* Our writer is jw_*; jansson (json_*) parses what it wrote. */
 #include <jansson.h>
 
-#include "json.h"
+#include "measure/json.h"
 
 #define FFFD "\xef\xbf\xbd"
 

@@ -14,7 +14,7 @@
 
 #include <stdbool.h>
 
-#include "lapic.h"
+#include "apic/lapic.h"
 
 /* SDM "x2APIC Register Address Space". */
 enum {

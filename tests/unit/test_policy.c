@@ -15,7 +15,7 @@
 
 #include <string.h>
 
-#include "policy.h"
+#include "sched/policy.h"
 
 #define BIT(i) (1ull << (i))
 #define WINDOW 1000000ull /* 1 ms */

@@ -10,7 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "trace.h"
+#include "measure/trace.h"
 #include "vcpu.h"
 #include "vm.h"
 

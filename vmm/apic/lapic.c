@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "lapic.h"
+#include "apic/lapic.h"
 
 /* APIC_BASE: bits 0-7 and 9 are reserved, and so is everything above a 52-bit address. */
 #define BASE_RESERVED (0xffull | (1ull << 9) | (~0ull << 52))

@@ -3,8 +3,8 @@
  * x2APIC ICR decode and destination matching. Section names refer to Intel
  * SDM vol. 3, chapter "Advanced Programmable Interrupt Controller (APIC)".
  */
-#include "ipi.h"
-#include "lapic.h"
+#include "apic/ipi.h"
+#include "apic/lapic.h"
 
 static uint64_t all_vcpus(uint32_t nr)
 {

@@ -19,8 +19,8 @@
 #ifndef VMM_APIC_H
 #define VMM_APIC_H
 
-#include "lapic.h"
-#include "stats.h"
+#include "apic/lapic.h"
+#include "measure/stats.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>

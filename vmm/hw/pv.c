@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-#include "pv.h"
+#include "hw/pv.h"
 
 #include "clock.h"
-#include "scheduler.h"
+#include "sched/scheduler.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "vmm_abi.h"

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "measure/json.h"
 
 #include <unistd.h>
 

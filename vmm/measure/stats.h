@@ -9,7 +9,7 @@
 #ifndef VMM_STATS_H
 #define VMM_STATS_H
 
-#include "hist.h"
+#include "measure/hist.h"
 
 #include <stdbool.h>
 #include <stdint.h>

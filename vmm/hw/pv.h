@@ -3,7 +3,7 @@
 #ifndef VMM_PV_H
 #define VMM_PV_H
 
-#include "stats.h"
+#include "measure/stats.h"
 
 struct vcpu;
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-#include "report_sched.h"
+#include "measure/report_sched.h"
 
-#include "json.h"
-#include "scheduler.h"
+#include "measure/json.h"
+#include "sched/scheduler.h"
 #include "vcpu.h"
 #include "vm.h"
 

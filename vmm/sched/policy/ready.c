@@ -4,7 +4,7 @@
  * delivery, so the target of a synchronous IPI the spinner waits on is a
  * candidate too.
  */
-#include "policy.h"
+#include "sched/policy.h"
 
 static int ready_candidate(const struct policy_snapshot *s, unsigned int i)
 {

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
-#include "scheduler.h"
+#include "sched/scheduler.h"
 
-#include "apic.h"
+#include "apic/apic.h"
 #include "clock.h"
 #include "futex.h"
-#include "trace.h"
+#include "measure/trace.h"
 #include "vcpu.h"
 #include "vm.h"
 

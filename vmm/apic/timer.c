@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "timer.h"
+#include "apic/timer.h"
 
 #include <errno.h>
 #include <signal.h>

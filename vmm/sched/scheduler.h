@@ -14,7 +14,7 @@
 #ifndef VMM_SCHEDULER_H
 #define VMM_SCHEDULER_H
 
-#include "policy.h"
+#include "sched/policy.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "hist.h"
+#include "measure/hist.h"
 
 #define HIST_LAST      (HIST_BUCKETS - 1)
 #define HIST_LINEAR    (HIST_SUB * 2) /* values below have a bucket each */

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-#include "apic.h"
+#include "apic/apic.h"
 
 #include "clock.h"
-#include "ipi.h"
-#include "scheduler.h"
+#include "apic/ipi.h"
+#include "sched/scheduler.h"
 #include "kvm.h"
-#include "timer.h"
+#include "apic/timer.h"
 #include "vcpu.h"
 #include "vm.h"
 

@@ -3,7 +3,7 @@
  * KVM before seed 1: only a vCPU that lost its slot while runnable is a
  * candidate, so one woken for interrupt delivery is passed over.
  */
-#include "policy.h"
+#include "sched/policy.h"
 
 static int preempted_candidate(const struct policy_snapshot *s, unsigned int i)
 {

@@ -2,7 +2,7 @@
 /* Baseline: a spin exit never gives the slot away. */
 #include <stddef.h>
 
-#include "policy.h"
+#include "sched/policy.h"
 
 const struct policy policy_none = {
 	.name = "none",

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-#include "report.h"
+#include "measure/report.h"
 
 #include "cli.h"
-#include "apic.h"
-#include "json.h"
-#include "report_sched.h"
-#include "stats.h"
+#include "apic/apic.h"
+#include "measure/json.h"
+#include "measure/report_sched.h"
+#include "measure/stats.h"
 #include "vcpu.h"
 #include "vm.h"
 

@@ -4,7 +4,7 @@
  * returns a bool; the tier number it would have returned at is kept so that
  * policy_on_spin() can scan best tier first.
  */
-#include "policy.h"
+#include "sched/policy.h"
 
 /*
  * kvm_vcpu_is_ipi_receiver(): the spinner sent it an IPI it has not EOId,

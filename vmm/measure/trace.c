@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-#include "trace.h"
+#include "measure/trace.h"
 
-#include "json.h"
-#include "scheduler.h"
-#include "stats.h"
+#include "measure/json.h"
+#include "sched/scheduler.h"
+#include "measure/stats.h"
 #include "vcpu.h"
 #include "vm.h"
 

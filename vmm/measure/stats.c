@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "stats.h"
+#include "measure/stats.h"
 
 #include <string.h>
 

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "policy.h"
+#include "sched/policy.h"
 
 #define IPI_NS_MASK ((1ull << 56) - 1)
 
