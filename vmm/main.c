@@ -244,7 +244,8 @@ static int run(const struct options *o, struct image *imgs)
 	for (i = 0; i < o->nr_vms; i++)
 		vm_join(&vms[i]);
 	rc = report_emit(vms, o->nr_vms, o, now_ns() - t0);
-	if (o->trace && trace_write(o->trace, vms, o->nr_vms, t0, err, sizeof(err)) < 0) {
+	if (o->trace &&
+	    trace_write(o->trace, vms, o->nr_vms, t0, sched_slots(&sched), err, sizeof(err)) < 0) {
 		fprintf(stderr, "vmm: --trace %s: %s\n", o->trace, err);
 		rc = EXIT_HOST;
 	}

@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "kvm.h"
 #include "loader.h"
+#include "apic/ipi_track.h"
 #include "sched/scheduler.h"
 #include "measure/trace.h"
 #include "vcpu.h"
@@ -176,7 +177,12 @@ int vm_create(struct vm *vm, const struct kvm_host *kvm, const struct vm_config 
 
 	vm_init_fields(vm, cfg, notify_fd);
 	vm->vs = sched_vm_new();
-	if (!vm->vs) {
+	if (vm->sched && vm->sched->track_ipis) {
+		vm->ipi_track = malloc(sizeof(*vm->ipi_track));
+		if (vm->ipi_track)
+			ipi_track_init(vm->ipi_track);
+	}
+	if (!vm->vs || (vm->sched && vm->sched->track_ipis && !vm->ipi_track)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -331,6 +337,7 @@ void vm_destroy(struct vm *vm)
 	free(vm->results);
 	vm->results = NULL;
 	sched_vm_free(vm->vs);
+	free(vm->ipi_track);
 	vm->vs = NULL;
 	pthread_mutex_destroy(&vm->lock);
 }

@@ -20,6 +20,7 @@ struct loader_image;
 struct vcpu;
 struct sched;
 struct vm_sched;
+struct ipi_track;
 
 struct vm_config {
 	unsigned int id;
@@ -71,8 +72,10 @@ struct vm {
 	bool ipi_fastpath;
 	bool tracing;
 	bool pin;
-	struct sched *sched;  /* the process's vCPU scheduler */
-	struct vm_sched *vs;  /* this VM's scheduling state: last boosted, IPI track, ledger */
+	struct sched *sched; /* the process's vCPU scheduler */
+	struct vm_sched *vs; /* this VM's scheduling state: last boosted, ledger */
+	struct ipi_track
+		*ipi_track;   /* published by the APIC when the policy reads it (ipi-aware) */
 	atomic_uint flow_seq; /* trace flow ids for IPIs */
 	int notify_fd;	      /* eventfd the main loop polls; written when the VM ends */
 

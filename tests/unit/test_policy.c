@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "sched/policy.h"
+#include "apic/ipi_track.h"
 
 #define BIT(i) (1ull << (i))
 #define WINDOW 1000000ull /* 1 ms */

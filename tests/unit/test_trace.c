@@ -56,7 +56,7 @@ static json_t *write_and_parse(struct vm *vms, unsigned int n, uint64_t t0)
 
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(trace_write(path, vms, n, t0, err, sizeof(err)), 0);
+	assert_int_equal(trace_write(path, vms, n, t0, false, err, sizeof(err)), 0);
 	doc = json_load_file(path, 0, &jerr);
 	if (!doc)
 		fail_msg("trace is not JSON: %s line %d", jerr.text, jerr.line);

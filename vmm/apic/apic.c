@@ -3,7 +3,7 @@
 
 #include "clock.h"
 #include "apic/ipi.h"
-#include "sched/scheduler.h"
+#include "apic/ipi_track.h"
 #include "kvm.h"
 #include "apic/timer.h"
 #include "vcpu.h"
@@ -90,6 +90,23 @@ static uint64_t apic_lowest(struct vcpu *src, uint64_t set)
 	return 1ull << t;
 }
 
+/* ipi-aware reads these records (apic/ipi_track.h); kept only when it is the policy. */
+static void apic_track_sent(struct vcpu *src, unsigned int to, uint8_t vector)
+{
+	struct vm *vm = src->vm;
+
+	if (vm->ipi_track && to != src->id)
+		ipi_track_sent(vm->ipi_track, src->id, to, vector, now_ns());
+}
+
+static void apic_track_eoi(struct vcpu *v, uint8_t vector)
+{
+	struct vm *vm = v->vm;
+
+	if (vm->ipi_track)
+		ipi_track_eoi(vm->ipi_track, v->id, vector, vm->nr_vcpus);
+}
+
 /* Route an ICR write (or SELF_IPI) of vCPU src. */
 static void apic_send(struct vcpu *src, uint64_t icr)
 {
@@ -103,7 +120,7 @@ static void apic_send(struct vcpu *src, uint64_t icr)
 		if (d >= 0) {
 			src->apic.c.ipi_sent++;
 			src->apic.c.ipi_fastpath++;
-			sched_ipi_sent(src, (unsigned int)d, IPI_ICR_VECTOR(icr));
+			apic_track_sent(src, (unsigned int)d, IPI_ICR_VECTOR(icr));
 			apic_post(src, vm->vcpu[d], IPI_ICR_VECTOR(icr));
 			return;
 		}
@@ -121,7 +138,7 @@ static void apic_send(struct vcpu *src, uint64_t icr)
 		set = apic_lowest(src, set);
 	/* Recorded before the post, so the receiver's EOI always finds it (ipi-aware). */
 	if (m.delivery == IPI_DM_FIXED && !(set & (set - 1)))
-		sched_ipi_sent(src, (unsigned int)__builtin_ctzll(set), m.vector);
+		apic_track_sent(src, (unsigned int)__builtin_ctzll(set), m.vector);
 	while (set) {
 		d = __builtin_ctzll(set);
 		set &= set - 1;
@@ -153,6 +170,21 @@ static enum exit_key wrmsr_key(uint32_t msr)
 	default:
 		return EXIT_WRMSR_OTHER;
 	}
+}
+
+/*
+ * Owner: publish what other threads and the scheduler read about this APIC
+ * without calling into it: the priority for lowest-priority arbitration, and
+ * whether IRR holds a deliverable vector (a pending interrupt a spinner's
+ * snapshot must see while this vCPU waits for a slot).
+ */
+static void apic_publish(struct vcpu_apic *a)
+{
+	bool work = lapic_highest_deliverable(&a->l) >= 0;
+
+	atomic_store_explicit(&a->ppr, lapic_ppr(&a->l), memory_order_relaxed);
+	if (atomic_load_explicit(&a->irr_pending, memory_order_relaxed) != work)
+		atomic_store_explicit(&a->irr_pending, work, memory_order_relaxed);
 }
 
 enum exit_key apic_rdmsr(struct vcpu *v)
@@ -187,7 +219,8 @@ enum exit_key apic_wrmsr(struct vcpu *v)
 	if (eff.send_ipi)
 		apic_send(v, eff.icr);
 	if (eff.eoi_vector >= 0)
-		sched_eoi(v, (uint8_t)eff.eoi_vector);
+		apic_track_eoi(v, (uint8_t)eff.eoi_vector);
+	apic_publish(&v->apic);
 	return wrmsr_key(run->msr.index);
 }
 
@@ -251,7 +284,7 @@ void apic_sync(struct vcpu *v)
 		apic_merge_pir(a);
 	if (lapic_timer_next(&a->l))
 		apic_fire_timer(a, timer_rdtsc());
-	atomic_store_explicit(&a->ppr, lapic_ppr(&a->l), memory_order_relaxed);
+	apic_publish(a);
 }
 
 bool apic_has_work(struct vcpu *v)
@@ -338,7 +371,7 @@ int apic_inject(struct vcpu *v, uint64_t now)
 	 */
 	run->ready_for_interrupt_injection = 0;
 	apic_account_injection(v, (unsigned int)vec, now);
-	atomic_store_explicit(&a->ppr, lapic_ppr(&a->l), memory_order_relaxed);
+	apic_publish(a);
 	return 0;
 }
 

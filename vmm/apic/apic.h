@@ -49,11 +49,10 @@ struct vcpu_apic {
 	_Atomic uint64_t pir[4];
 	atomic_bool pir_on;
 	atomic_uint nmi_pending;
-	_Atomic uint8_t ppr;	 /* published for lowest-priority arbitration */
-	atomic_bool irr_pending; /* published while waiting for a slot: IRR holds a deliverable
-				    vector */
-	_Atomic uint64_t post_ns[256];	 /* when a sender last requested each vector */
-	uint64_t merged_post_ns[256];	 /* post_ns as seen at merge (owner only) */
+	_Atomic uint8_t ppr;	       /* published for lowest-priority arbitration */
+	atomic_bool irr_pending;       /* published by the owner: IRR holds a deliverable vector */
+	_Atomic uint64_t post_ns[256]; /* when a sender last requested each vector */
+	uint64_t merged_post_ns[256];  /* post_ns as seen at merge (owner only) */
 	_Atomic uint32_t post_flow[256]; /* trace flow id of the last request */
 	uint32_t merged_flow[256];
 	uint64_t from_ipi[4]; /* IRR bits that came from an IPI (owner only) */
@@ -87,6 +86,12 @@ void apic_finish(struct vcpu *v);
 static inline bool apic_posted(struct vcpu_apic *a)
 {
 	return atomic_load(&a->pir_on) || atomic_load(&a->nmi_pending);
+}
+
+/* Any thread: what the owner published, or what was posted to it: an interrupt waits. */
+static inline bool apic_pending(struct vcpu_apic *a)
+{
+	return apic_posted(a) || atomic_load_explicit(&a->irr_pending, memory_order_relaxed);
 }
 
 void apic_counters_add(struct apic_counters *dst, const struct apic_counters *src);

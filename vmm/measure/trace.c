@@ -2,7 +2,6 @@
 #include "measure/trace.h"
 
 #include "measure/json.h"
-#include "sched/scheduler.h"
 #include "measure/stats.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -230,8 +229,8 @@ static void trace_slots(struct tw *w, struct vm *vms, unsigned int n)
 	}
 }
 
-int trace_write(const char *path, struct vm *vms, unsigned int n, uint64_t t0, char *err,
-		size_t errlen)
+int trace_write(const char *path, struct vm *vms, unsigned int n, uint64_t t0, bool slot_tracks,
+		char *err, size_t errlen)
 {
 	uint64_t dropped = 0;
 	struct tw w;
@@ -247,7 +246,7 @@ int trace_write(const char *path, struct vm *vms, unsigned int n, uint64_t t0, c
 	jw_begin_array(&w.j);
 	for (i = 0; i < n; i++)
 		trace_vm(&w, &vms[i], &dropped);
-	if (sched_slots(vms[0].sched))
+	if (slot_tracks)
 		trace_slots(&w, vms, n);
 	jw_end_array(&w.j);
 	jw_key(&w.j, "otherData");

@@ -10,6 +10,7 @@
 #define VMM_TRACE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
@@ -63,7 +64,7 @@ static inline void trace_emit(struct trace_ring *r, uint64_t ts, enum trace_type
  * Write the rings of every vCPU of every VM (all threads joined) to path.
  * t0 is the time zero of the timeline. 0, or -1 with the reason in err.
  */
-int trace_write(const char *path, struct vm *vms, unsigned int n, uint64_t t0, char *err,
-		size_t errlen);
+int trace_write(const char *path, struct vm *vms, unsigned int n, uint64_t t0, bool slot_tracks,
+		char *err, size_t errlen);
 
 #endif

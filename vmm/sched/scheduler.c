@@ -2,6 +2,7 @@
 #include "sched/scheduler.h"
 
 #include "apic/apic.h"
+#include "apic/ipi_track.h"
 #include "clock.h"
 #include "futex.h"
 #include "measure/trace.h"
@@ -37,7 +38,6 @@ struct vm_sched *sched_vm_new(void)
 		return NULL;
 	/* KVM starts last_boosted_vcpu at 0, so its first scan begins at vCPU 1. */
 	vs->last_boosted = 0;
-	ipi_track_init(&vs->track);
 	for (i = 0; i < VMM_MAX_VCPUS; i++)
 		vs->ledger.last_to[i] = -1;
 	return vs;
@@ -182,7 +182,6 @@ static bool wait_slot(struct vcpu *v)
 	unsigned int seq;
 	uint64_t now, wait;
 
-	atomic_store(&v->apic.irr_pending, apic_has_work(v));
 	for (;;) {
 		seq = atomic_load(&v->wake_seq);
 		if (atomic_load_explicit(&vs->granted, memory_order_acquire))
@@ -192,7 +191,6 @@ static bool wait_slot(struct vcpu *v)
 		futex_wait_until(&v->wake_seq, seq, 0);
 	}
 	atomic_store_explicit(&vs->granted, false, memory_order_relaxed);
-	atomic_store(&v->apic.irr_pending, false);
 	now = now_ns();
 	/* Fields below were written by the granter before its release store of granted. */
 	trace_emit(&v->trace, vs->grant_ns, TR_SLOT_IN, 0, (uint16_t)vs->slot, 0);
@@ -401,10 +399,8 @@ static void snapshot(struct sched *s, struct vcpu *me, struct policy_snapshot *s
 		p->ready = t->sched.ready;
 		p->in_spin_loop = atomic_load(&t->sched.in_spin_loop);
 		p->dy_eligible = t->sched.dy_eligible;
-		p->pending_intr = !t->sched.exited &&
-				  (apic_posted(&t->apic) || atomic_load(&t->apic.irr_pending));
-		p->ipi_from_me_ns =
-			s->track_ipis ? ipi_track_sent_ns(&vm->vs->track, me->id, i) : 0;
+		p->pending_intr = !t->sched.exited && apic_pending(&t->apic);
+		p->ipi_from_me_ns = vm->ipi_track ? ipi_track_sent_ns(vm->ipi_track, me->id, i) : 0;
 	}
 }
 
@@ -525,20 +521,4 @@ bool sched_on_spin(struct vcpu *v)
 	trace_emit(&v->trace, now, TR_YIELD, t->id, 0, (uint8_t)pk.tier);
 	yield_slot(s, v, t, now);
 	return unlock_and_wait(s, v);
-}
-
-void sched_ipi_sent(struct vcpu *src, unsigned int to, uint8_t vector)
-{
-	struct sched *s = sched_of(src);
-
-	if (s && s->track_ipis && to != src->id)
-		ipi_track_sent(&src->vm->vs->track, src->id, to, vector, now_ns());
-}
-
-void sched_eoi(struct vcpu *v, uint8_t vector)
-{
-	struct sched *s = sched_of(v);
-
-	if (s && s->track_ipis)
-		ipi_track_eoi(&v->vm->vs->track, v->id, vector, v->vm->nr_vcpus);
 }

@@ -40,7 +40,7 @@ struct sched_config {
 
 struct sched {
 	struct sched_config cfg;
-	bool track_ipis; /* the policy reads ipi_track */
+	bool track_ipis; /* the policy reads the APIC's ipi_track */
 	pthread_mutex_t lock;
 	unsigned int nr_free;
 	struct vcpu *owner[SCHED_MAX_SLOTS];
@@ -99,7 +99,6 @@ struct yield_ledger {
 /* Per VM. */
 struct vm_sched {
 	int last_boosted; /* KVM's kvm->last_boosted_vcpu; under sched->lock */
-	struct ipi_track track;
 	struct yield_ledger ledger;
 };
 
@@ -137,8 +136,5 @@ bool sched_on_spin(struct vcpu *v);
 
 /* Any thread: an interrupt was posted to halted v; make it runnable (ready) and queue it. */
 void sched_wake(struct vcpu *v);
-/* ipi-aware bookkeeping from the x2APIC: a unicast fixed IPI sent, a vector EOId. */
-void sched_ipi_sent(struct vcpu *src, unsigned int to, uint8_t vector);
-void sched_eoi(struct vcpu *v, uint8_t vector);
 
 #endif
