@@ -70,11 +70,18 @@ void cli_usage(FILE *out)
 		"%s"
 		"  --ipi-window DURATION  ipi-aware: how long an IPI receiver stays preferred\n"
 		"                     (default 50ms)\n"
+		"  --slot-cpus auto|off|LIST  home host CPU of each slot: a thread that gets\n"
+		"                     slot i runs on CPU LIST[i mod n]; auto spreads the slots\n"
+		"                     over the CPUs this process may use (default; off with\n"
+		"                     --pin); off lets Linux place the threads\n"
+		"  --wake-preempt DURATION|off  a vCPU woken by an IPI that still waits for a\n"
+		"                     slot this long after takes the sender's slot (default %s)\n"
 		"\n"
 		"exit status: 0 every VM shut down with status 0; 1 a VM failed (guest status,\n"
 		"triple fault, unexpected exit, timeout, interrupted); 2 bad option or image;\n"
 		"3 KVM or host setup failed.\n",
-		DEFAULT_VCPUS, VMM_MAX_VCPUS, TRACE_DEFAULT_EVENTS, SCHED_MAX_SLOTS, policies);
+		DEFAULT_VCPUS, VMM_MAX_VCPUS, TRACE_DEFAULT_EVENTS, SCHED_MAX_SLOTS, policies,
+		SCHED_DEFAULT_WAKE_PREEMPT_STR);
 }
 
 int parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *v)
@@ -264,6 +271,8 @@ enum {
 	OPT_QUANTUM,
 	OPT_POLICY,
 	OPT_IPI_WINDOW,
+	OPT_SLOT_CPUS,
+	OPT_WAKE_PREEMPT,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -288,6 +297,8 @@ static const struct option long_opts[] = {
 	{ "quantum", required_argument, NULL, OPT_QUANTUM },
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "ipi-window", required_argument, NULL, OPT_IPI_WINDOW },
+	{ "slot-cpus", required_argument, NULL, OPT_SLOT_CPUS },
+	{ "wake-preempt", required_argument, NULL, OPT_WAKE_PREEMPT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -307,6 +318,51 @@ static int cli_policy(struct options *o, const char *arg, char *err, size_t errl
 		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", i ? ", " : "",
 					policy_all[i]->name);
 	snprintf(err, errlen, "--policy: unknown policy '%s' (known: %s)", arg, names);
+	return -1;
+}
+
+int parse_cpu_list(const char *s, uint8_t *cpus, unsigned int max, unsigned int *n)
+{
+	unsigned int lo, hi, c;
+	char *end;
+
+	*n = 0;
+	if (!s || !*s)
+		return -1;
+	for (;;) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		lo = hi = (unsigned int)strtoul(s, &end, 10);
+		if (*end == '-') {
+			s = end + 1;
+			if (*s < '0' || *s > '9')
+				return -1;
+			hi = (unsigned int)strtoul(s, &end, 10);
+		}
+		if (lo > hi || hi >= CLI_MAX_CPUS || *n + (hi - lo) >= max)
+			return -1;
+		for (c = lo; c <= hi; c++)
+			cpus[(*n)++] = (uint8_t)c;
+		if (!*end)
+			return 0;
+		if (*end != ',')
+			return -1;
+		s = end + 1;
+	}
+}
+
+static int cli_slot_cpus(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	o->slot_cpus_auto = !strcmp(arg, "auto");
+	o->nr_slot_cpus = 0;
+	if (o->slot_cpus_auto || !strcmp(arg, "off"))
+		return 0;
+	if (parse_cpu_list(arg, o->slot_cpus, SCHED_MAX_SLOTS, &o->nr_slot_cpus) == 0)
+		return 0;
+	snprintf(err, errlen,
+		 "--slot-cpus: expected 'auto', 'off' or a list of host CPUs below %u like "
+		 "0,2-3 (at most %u), got '%s'",
+		 CLI_MAX_CPUS, SCHED_MAX_SLOTS, arg);
 	return -1;
 }
 
@@ -335,6 +391,19 @@ static int cli_sched_option(struct options *o, int c, const char *arg, char *err
 		return -1;
 	case OPT_POLICY:
 		return cli_policy(o, arg, err, errlen);
+	case OPT_SLOT_CPUS:
+		return cli_slot_cpus(o, arg, err, errlen);
+	case OPT_WAKE_PREEMPT:
+		if (!strcmp(arg, "off")) {
+			o->wake_preempt_ns = 0;
+			return 0;
+		}
+		if (parse_duration(arg, &o->wake_preempt_ns) == 0 &&
+		    o->wake_preempt_ns <= 10000000000ull)
+			return 0;
+		snprintf(err, errlen,
+			 "--wake-preempt: expected a duration in 0..10s or 'off', got '%s'", arg);
+		return -1;
 	default:
 		if (parse_duration(arg, &o->ipi_window_ns) == 0 && o->ipi_window_ns > 0)
 			return 0;
@@ -346,12 +415,13 @@ static int cli_sched_option(struct options *o, int c, const char *arg, char *err
 /* Slot options mean nothing when Linux schedules the threads: say so instead of ignoring. */
 static int cli_check(const struct options *o, char *err, size_t errlen)
 {
-	static const char *const names[] = { "--pcpus", "--quantum", "--policy", "--ipi-window" };
+	static const char *const names[] = { "--pcpus",	     "--quantum",   "--policy",
+					     "--ipi-window", "--slot-cpus", "--wake-preempt" };
 	unsigned int i;
 
 	if (!o->sched_host)
 		return 0;
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (o->sched_opts_set & (1u << (i + 1))) {
 			snprintf(err, errlen, "%s: only with --sched slots (the default)",
 				 names[i]);
@@ -422,6 +492,8 @@ static int cli_option(struct options *o, int c, const char *arg, char *err, size
 	case OPT_QUANTUM:
 	case OPT_POLICY:
 	case OPT_IPI_WINDOW:
+	case OPT_SLOT_CPUS:
+	case OPT_WAKE_PREEMPT:
 		return cli_sched_option(o, c, arg, err, errlen);
 	case OPT_QUIET:
 		o->quiet = true;
@@ -479,6 +551,8 @@ static void cli_defaults(struct options *o)
 	o->quantum_ns = SCHED_DEFAULT_QUANTUM;
 	o->policy = &policy_ready;
 	o->ipi_window_ns = SCHED_DEFAULT_IPI_WINDOW;
+	o->wake_preempt_ns = SCHED_DEFAULT_WAKE_PREEMPT;
+	o->slot_cpus_auto = true;
 }
 
 static int cli_images(struct options *o, int argc, char **argv, char *err, size_t errlen)

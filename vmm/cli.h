@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #define CLI_MAX_HIST 8
+#define CLI_MAX_CPUS 256 /* host CPU numbers --slot-cpus takes */
 
 struct policy;
 
@@ -38,6 +39,10 @@ struct options {
 	uint64_t quantum_ns;
 	const struct policy *policy;
 	uint64_t ipi_window_ns;
+	uint64_t wake_preempt_ns; /* 0: off */
+	bool slot_cpus_auto;	  /* --slot-cpus auto (default) */
+	uint8_t slot_cpus[256];	  /* --slot-cpus LIST; none and not auto: off */
+	unsigned int nr_slot_cpus;
 	unsigned int sched_opts_set; /* bit (option - OPT_SCHED) per slot option given */
 	bool report_vm;		     /* an exit table per VM */
 	bool report_vcpu;	     /* an exit table per vCPU */
@@ -64,6 +69,8 @@ void cli_usage(FILE *out);
 int parse_size(const char *s, uint64_t *bytes);
 /* "10" or "10s", "1.5s", "500ms", "100us", "2m": ns. 0 or -1. */
 int parse_duration(const char *s, uint64_t *ns);
+/* "0,2-3": up to max CPU numbers below CLI_MAX_CPUS into cpus, count in n. 0 or -1. */
+int parse_cpu_list(const char *s, uint8_t *cpus, unsigned int max, unsigned int *n);
 /* A decimal integer in [min, max]. 0 or -1. */
 int parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *v);
 /* One IMAGE[:key=value...] argument. 0, or -1 with the reason in err. */

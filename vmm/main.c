@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #define EXIT_VM_FAILED 1
@@ -75,19 +74,40 @@ static int check_output(const char *opt, const char *path)
 	return 0;
 }
 
-static int block_process_signals(void)
+static volatile sig_atomic_t stop_signal;
+
+static void stop_handler(int sig)
 {
+	stop_signal = sig;
+}
+
+/*
+ * SIGINT and SIGTERM are blocked in every thread (before any exists) and
+ * taken only inside the main thread's ppoll. Not a signalfd: every signal
+ * sent to any thread of the process (each kick, each quantum timer) wakes a
+ * signalfd's poller, and the main thread would preempt vCPU threads for
+ * nothing. `wait` is the mask ppoll sleeps with.
+ */
+static int block_process_signals(sigset_t *wait)
+{
+	struct sigaction sa;
 	sigset_t set;
 
 	if (vcpu_signals_init() < 0)
 		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = stop_handler;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+		return -1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	/* Blocked before any thread exists, so only the signalfd sees them. */
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+	if (pthread_sigmask(SIG_BLOCK, &set, wait))
 		return -1;
-	return signalfd(-1, &set, SFD_CLOEXEC);
+	sigdelset(wait, SIGINT);
+	sigdelset(wait, SIGTERM);
+	return 0;
 }
 
 static void announce_end(struct vm *vm, bool quiet)
@@ -120,36 +140,39 @@ static int next_timeout_ms(struct vm *vms, unsigned int n, uint64_t timeout_ns)
 	return best == UINT64_MAX ? -1 : (int)(best / 1000000 + 1);
 }
 
-static void handle_signal(int sfd, struct vm *vms, unsigned int n)
+static void handle_signal(int sig, struct vm *vms, unsigned int n)
 {
-	struct signalfd_siginfo si;
 	unsigned int i;
 
-	if (read(sfd, &si, sizeof(si)) != sizeof(si))
-		return;
-	fprintf(stderr, "vmm: %s: stopping all VMs, the report follows\n",
-		strsignal((int)si.ssi_signo));
+	fprintf(stderr, "vmm: %s: stopping all VMs, the report follows\n", strsignal(sig));
 	for (i = 0; i < n; i++)
-		vm_end(&vms[i], VM_END_INTERRUPTED, 0, "interrupted by %s",
-		       strsignal((int)si.ssi_signo));
+		vm_end(&vms[i], VM_END_INTERRUPTED, 0, "interrupted by %s", strsignal(sig));
 }
 
-static void wait_for_vms(struct vm *vms, unsigned int n, const struct options *o, int efd, int sfd)
+static void wait_for_vms(struct vm *vms, unsigned int n, const struct options *o, int efd,
+			 const sigset_t *wait)
 {
 	bool *announced = calloc(n, sizeof(*announced));
 	unsigned int i, live = n;
 	uint64_t v;
+	int ms, sig;
 
 	while (live) {
-		struct pollfd p[2] = { { .fd = efd, .events = POLLIN },
-				       { .fd = sfd, .events = POLLIN } };
+		struct pollfd p = { .fd = efd, .events = POLLIN };
+		struct timespec ts;
 
-		if (poll(p, 2, next_timeout_ms(vms, n, o->timeout_ns)) < 0 && errno != EINTR)
+		ms = next_timeout_ms(vms, n, o->timeout_ns);
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (long)(ms % 1000) * 1000000;
+		if (ppoll(&p, 1, ms < 0 ? NULL : &ts, wait) < 0 && errno != EINTR)
 			break;
-		if (p[0].revents & POLLIN)
+		if (p.revents & POLLIN)
 			(void)!read(efd, &v, sizeof(v));
-		if (p[1].revents & POLLIN)
-			handle_signal(sfd, vms, n);
+		sig = stop_signal;
+		if (sig) {
+			stop_signal = 0;
+			handle_signal(sig, vms, n);
+		}
 		live = 0;
 		for (i = 0; i < n; i++) {
 			struct vm *vm = &vms[i];
@@ -172,22 +195,64 @@ static void wait_for_vms(struct vm *vms, unsigned int n, const struct options *o
 	free(announced);
 }
 
+/*
+ * Each slot's home CPU: --slot-cpus LIST, or (auto) the CPUs this process may
+ * run on (taskset) in turn; none with --pin or --slot-cpus off. -1 with a
+ * one-line reason when LIST names a CPU the process may not use.
+ */
+static int slot_homes(struct sched_config *c, const struct options *o, const cpu_set_t *allowed)
+{
+	int cpus[CPU_SETSIZE], n = 0, i;
+
+	for (i = 0; i < (int)SCHED_MAX_SLOTS; i++)
+		c->home[i] = -1;
+	if (o->pin || (!o->slot_cpus_auto && !o->nr_slot_cpus))
+		return 0;
+	if (o->nr_slot_cpus) {
+		for (i = 0; i < (int)o->nr_slot_cpus; i++) {
+			cpus[n++] = o->slot_cpus[i];
+			if (!CPU_ISSET(cpus[i], allowed)) {
+				fprintf(stderr,
+					"vmm: --slot-cpus: host CPU %d is not one this process may "
+					"run on (see taskset -p %d)\n",
+					cpus[i], (int)getpid());
+				return -1;
+			}
+		}
+	} else {
+		for (i = 0; i < CPU_SETSIZE; i++)
+			if (CPU_ISSET(i, allowed))
+				cpus[n++] = i;
+	}
+	for (i = 0; n && i < (int)c->pcpus; i++)
+		c->home[i] = cpus[i % n];
+	return 0;
+}
+
+/* 0, -1 (usage: the message is printed), or -2 (host: errno). */
 static int sched_setup(struct sched *s, const struct options *o)
 {
-	long online = sysconf(_SC_NPROCESSORS_ONLN);
 	struct sched_config c = {
 		.mode = o->sched_host ? SCHED_MODE_HOST : SCHED_MODE_SLOTS,
 		.pcpus = o->pcpus,
 		.quantum_ns = o->quantum_ns,
 		.policy = o->policy,
 		.ipi_window_ns = o->ipi_window_ns,
+		.wake_preempt_ns = o->wake_preempt_ns,
 	};
+	cpu_set_t allowed;
+	int usable;
 
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		return -2;
+	usable = CPU_COUNT(&allowed);
 	if (!c.pcpus)
-		c.pcpus = online < 1		     ? 1
-			  : online > SCHED_MAX_SLOTS ? SCHED_MAX_SLOTS
-						     : (unsigned int)online;
-	return sched_init(s, &c);
+		c.pcpus = usable < 1			  ? 1
+			  : usable > (int)SCHED_MAX_SLOTS ? SCHED_MAX_SLOTS
+							  : (unsigned int)usable;
+	if (slot_homes(&c, o, &allowed) < 0)
+		return -1;
+	return sched_init(s, &c) < 0 ? -2 : 0;
 }
 
 static int run(const struct options *o, struct image *imgs)
@@ -195,14 +260,15 @@ static int run(const struct options *o, struct image *imgs)
 	struct vm *vms = calloc(o->nr_vms, sizeof(*vms));
 	struct kvm_host kvm;
 	struct sched sched;
-	int rc = EXIT_HOST, efd = -1, sfd;
+	int rc = EXIT_HOST, efd = -1, r;
+	sigset_t wait;
 	unsigned int i, created = 0;
 	uint64_t t0;
 	char err[256];
 
-	sfd = block_process_signals();
+	r = block_process_signals(&wait);
 	efd = eventfd(0, EFD_CLOEXEC);
-	if (!vms || sfd < 0 || efd < 0) {
+	if (!vms || r < 0 || efd < 0) {
 		fprintf(stderr, "vmm: host setup failed: %s\n", strerror(errno));
 		goto out;
 	}
@@ -210,8 +276,12 @@ static int run(const struct options *o, struct image *imgs)
 		fprintf(stderr, "vmm: %s\n", err);
 		goto out;
 	}
-	if (sched_setup(&sched, o) < 0) {
-		fprintf(stderr, "vmm: scheduler setup failed: %s\n", strerror(errno));
+	r = sched_setup(&sched, o);
+	if (r < 0) {
+		if (r == -2)
+			fprintf(stderr, "vmm: scheduler setup failed: %s\n", strerror(errno));
+		else
+			rc = EXIT_USAGE;
 		kvm_close(&kvm);
 		goto out;
 	}
@@ -240,9 +310,10 @@ static int run(const struct options *o, struct image *imgs)
 	t0 = now_ns();
 	for (i = 0; i < o->nr_vms; i++)
 		vm_start(&vms[i]);
-	wait_for_vms(vms, o->nr_vms, o, efd, sfd);
+	wait_for_vms(vms, o->nr_vms, o, efd, &wait);
 	for (i = 0; i < o->nr_vms; i++)
 		vm_join(&vms[i]);
+	sched_finish(&sched);
 	rc = report_emit(vms, o->nr_vms, o, now_ns() - t0);
 	if (o->trace &&
 	    trace_write(o->trace, vms, o->nr_vms, t0, sched_slots(&sched), err, sizeof(err)) < 0) {
@@ -257,8 +328,6 @@ destroy:
 out:
 	if (efd >= 0)
 		close(efd);
-	if (sfd >= 0)
-		close(sfd);
 	free(vms);
 	return rc;
 }

@@ -76,7 +76,7 @@ void vcpu_kick(struct vcpu *v)
  * seq_cst load of the mode pairs with the owner's store of its mode followed
  * by its load of pir_on: one of the two sees the other (docs/kicks.md).
  */
-void vcpu_kick_ipi(struct vcpu *v)
+void vcpu_kick_ipi(struct vcpu *v, struct vcpu *src)
 {
 	switch (atomic_load(&v->mode)) {
 	case VCPU_IN_GUEST:
@@ -89,7 +89,8 @@ void vcpu_kick_ipi(struct vcpu *v)
 			atomic_compare_exchange_strong(&v->wake_req_ns, &zero, now_ns());
 		}
 		/* Queue it (ready) before it even wakes: a spinner can yield to it at once. */
-		sched_wake(v);
+		if (sched_wake(v, src))
+			break;
 		atomic_fetch_add(&v->wake_seq, 1);
 		futex_wake(&v->wake_seq);
 		break;
@@ -376,10 +377,10 @@ static void *vcpu_thread(void *arg)
 			v->wake_from_ns = 0;
 		}
 		trace_emit(&v->trace, t, TR_RUN, 0, 0, 0);
-		sched_run_enter(v);
+		sched_run_enter(v, t);
 		r = ioctl(v->fd, KVM_RUN, 0);
-		sched_run_leave(v);
 		t_exit = now_ns();
+		sched_run_leave(v, t_exit);
 		waited = v->sched.wait_total_ns;
 		atomic_store(&v->mode, VCPU_OUTSIDE);
 		key = r < 0 ? vcpu_run_failed(v, errno) : vcpu_handle_exit(v);

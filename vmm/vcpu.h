@@ -69,8 +69,8 @@ enum vcpu_mode {
 
 /* Make the vCPU look at its state again, whatever it is doing (VM end, rare events). */
 void vcpu_kick(struct vcpu *v);
-/* After posting an interrupt to v: the cheapest kick that cannot be lost. */
-void vcpu_kick_ipi(struct vcpu *v);
+/* After src (NULL: not a vCPU) posted an interrupt to v: the cheapest kick that cannot be lost. */
+void vcpu_kick_ipi(struct vcpu *v, struct vcpu *src);
 void vcpu_destroy(struct vcpu *v);
 
 #endif

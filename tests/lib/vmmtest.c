@@ -176,3 +176,52 @@ void vmm_expect_ok(const struct vmm_run *r, const char *what)
 		fail_msg("%s%svmm exited %d\nstderr:\n%s", what ? what : "", what ? ": " : "",
 			 r->status, r->err);
 }
+
+json_int_t report_int(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v))
+		fail_msg("report: %s is not an integer", key);
+	return json_integer_value(v);
+}
+
+/*
+ * Every grant of a slot is closed exactly once, by its receiver: in KVM_RUN
+ * (completed) or given back first (unused). A grant to a thread that never
+ * ran, or a lost wake that left one open, breaks the sum; the per-slot and
+ * per-cause totals are counted in other places than the grants themselves.
+ */
+void check_slot_books(const struct vmm_run *r, const char *what)
+{
+	json_t *s = json_object_get(r->json, "sched"), *slots, *e, *c;
+	json_int_t grants = 0, by_cause = 0;
+	const char *k;
+	size_t i;
+
+	if (!s || strcmp(json_string_value(json_object_get(s, "mode")), "slots"))
+		return;
+	slots = json_object_get(s, "slots");
+	if ((json_int_t)json_array_size(slots) != report_int(s, "pcpus"))
+		fail_msg("%s: %zu slot records for %lld slots", what, json_array_size(slots),
+			 (long long)report_int(s, "pcpus"));
+	json_array_foreach(slots, i, e)
+	{
+		json_int_t g = report_int(e, "grants"), done = report_int(e, "completed"),
+			   unused = report_int(e, "unused");
+
+		if (g != done + unused)
+			fail_msg("%s: slot %zu granted %lld times, %lld reached KVM_RUN, %lld "
+				 "given back unused",
+				 what, i, (long long)g, (long long)done, (long long)unused);
+		if (report_int(e, "owned_ns") < report_int(e, "run_ns"))
+			fail_msg("%s: slot %zu ran longer than it was owned", what, i);
+		grants += g;
+	}
+	json_object_foreach(json_object_get(s, "grants_by_cause"), k, c) by_cause +=
+		json_integer_value(c);
+	if (grants != report_int(s, "grants") || by_cause != grants)
+		fail_msg("%s: %lld grants in the slots, %lld in all, %lld by cause", what,
+			 (long long)grants, (long long)report_int(s, "grants"),
+			 (long long)by_cause);
+}

@@ -41,6 +41,10 @@ void vmm_expect_ok(const struct vmm_run *r, const char *what);
 json_t *report_vm(const struct vmm_run *r, size_t i);
 /* A result field of the first result named `name` of VM i; asserts it exists. */
 json_int_t report_result(const struct vmm_run *r, size_t vm, const char *name, const char *field);
+/* An integer member of a JSON object; fails the test if it is missing or not an integer. */
+json_int_t report_int(json_t *o, const char *key);
+/* Fail unless every slot grant was completed (KVM_RUN) or given back unused, and totals agree. */
+void check_slot_books(const struct vmm_run *r, const char *what);
 /* vms[i].exits.by_key.<key>.count, 0 if absent. */
 json_int_t report_exit_count(const struct vmm_run *r, size_t vm, const char *key);
 

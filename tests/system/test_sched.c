@@ -38,15 +38,6 @@ static json_t *sched_of(const struct vmm_run *r)
 	return s;
 }
 
-static json_int_t jint(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_integer(v))
-		fail_msg("report: %s is not an integer", key);
-	return json_integer_value(v);
-}
-
 static json_t *vm_sched(const struct vmm_run *r, size_t vm)
 {
 	return json_object_get(report_vm(r, vm), "sched");
@@ -71,14 +62,15 @@ static void check_run(const struct vmm_run *r, const char *what, const char *ima
 		return;
 	}
 	assert_string_equal(json_string_value(json_object_get(s, "mode")), "slots");
-	assert_int_equal(jint(s, "pcpus"), pcpus);
-	if (jint(s, "over_limit") || jint(s, "max_in_run") > (json_int_t)pcpus)
+	assert_int_equal(report_int(s, "pcpus"), pcpus);
+	check_slot_books(r, what);
+	if (report_int(s, "over_limit") || report_int(s, "max_in_run") > (json_int_t)pcpus)
 		fail_msg("%s: %lld vCPUs in KVM_RUN at once on %u slots (%lld over-limit entries)",
-			 what, (long long)jint(s, "max_in_run"), pcpus,
-			 (long long)jint(s, "over_limit"));
+			 what, (long long)report_int(s, "max_in_run"), pcpus,
+			 (long long)report_int(s, "over_limit"));
 	/* No starvation: every vCPU got a slot and ran to the end (the guest checked its work). */
 	json_array_foreach(json_object_get(vm_sched(r, 0), "vcpus"), i, e)
-		assert_true(jint(e, "slot_waits") >= 1);
+		assert_true(report_int(e, "slot_waits") >= 1);
 	assert_int_equal(json_array_size(json_object_get(vm_sched(r, 0), "vcpus")), vcpus);
 }
 
@@ -86,15 +78,15 @@ static void check_run(const struct vmm_run *r, const char *what, const char *ima
 static void check_policy(const struct vmm_run *r, const char *policy)
 {
 	json_t *l = vm_sched(r, 0), *tiers = json_object_get(l, "successes_by_tier");
-	json_int_t ok = jint(l, "yield_successes");
+	json_int_t ok = report_int(l, "yield_successes");
 
-	assert_true(ok <= jint(l, "yield_attempts"));
+	assert_true(ok <= report_int(l, "yield_attempts"));
 	if (!strcmp(policy, "none")) {
-		assert_int_equal(jint(l, "yield_attempts"), 0);
+		assert_int_equal(report_int(l, "yield_attempts"), 0);
 		assert_int_equal(ok, 0);
 	}
 	if (!strcmp(policy, "preempted"))
-		assert_int_equal(jint(l, "to_woken"), 0);
+		assert_int_equal(report_int(l, "to_woken"), 0);
 	if (!strcmp(policy, "ipi-aware"))
 		assert_int_equal(json_integer_value(json_array_get(tiers, 0)) +
 					 json_integer_value(json_array_get(tiers, 1)) +
@@ -191,7 +183,7 @@ static void test_ipi_aware_tier1(void **state)
 	tiers = json_object_get(vm_sched(&r, 0), "successes_by_tier");
 	if (json_integer_value(json_array_get(tiers, 0)) < 1)
 		fail_msg("no tier-1 yield (IPI receiver) in %lld yields",
-			 (long long)jint(vm_sched(&r, 0), "yield_successes"));
+			 (long long)report_int(vm_sched(&r, 0), "yield_successes"));
 	vmm_run_free(&r);
 }
 
@@ -210,12 +202,12 @@ static void storm_under(const char *policy)
 	vmm_expect_ok(&r, policy ? policy : "--sched host");
 	ints = json_object_get(report_vm(&r, 0), "interrupts");
 	assert_true(json_is_true(json_object_get(ints, "ipi_balanced")));
-	assert_int_equal(jint(ints, "ipi_sent"), report_result(&r, 0, "ipi-storm", "sent"));
-	assert_int_equal(jint(ints, "ipi_delivered"),
+	assert_int_equal(report_int(ints, "ipi_sent"), report_result(&r, 0, "ipi-storm", "sent"));
+	assert_int_equal(report_int(ints, "ipi_delivered"),
 			 report_result(&r, 0, "ipi-storm", "received"));
-	assert_int_equal(jint(ints, "ipi_dropped"), 0);
+	assert_int_equal(report_int(ints, "ipi_dropped"), 0);
 	if (policy)
-		assert_true(jint(sched_of(&r), "max_in_run") <= 2);
+		assert_true(report_int(sched_of(&r), "max_in_run") <= 2);
 	vmm_run_free(&r);
 }
 
@@ -249,20 +241,20 @@ static void test_two_vms(void **state)
 	snprintf(b, sizeof(b), "%s:vcpus=4:args=rounds=4", guest("ebizzy-like"));
 	assert_int_equal(vmm_run(&r, args), 0);
 	vmm_expect_ok(&r, "two VMs");
-	assert_true(jint(sched_of(&r), "max_in_run") <= 2);
-	assert_int_equal(jint(sched_of(&r), "over_limit"), 0);
+	assert_true(report_int(sched_of(&r), "max_in_run") <= 2);
+	assert_int_equal(report_int(sched_of(&r), "over_limit"), 0);
 	for (vm = 0; vm < 2; vm++) {
 		json_int_t sum = 0, in = 0;
 
 		json_array_foreach(json_object_get(vm_sched(&r, vm), "pairs"), i, e)
 		{
-			assert_true(jint(e, "from") < 4 && jint(e, "to") < 4);
-			assert_true(jint(e, "from") != jint(e, "to"));
-			sum += jint(e, "successes");
+			assert_true(report_int(e, "from") < 4 && report_int(e, "to") < 4);
+			assert_true(report_int(e, "from") != report_int(e, "to"));
+			sum += report_int(e, "successes");
 		}
-		assert_int_equal(sum, jint(vm_sched(&r, vm), "yield_successes"));
+		assert_int_equal(sum, report_int(vm_sched(&r, vm), "yield_successes"));
 		json_array_foreach(json_object_get(vm_sched(&r, vm), "vcpus"), i, e) in +=
-			jint(e, "yields_in");
+			report_int(e, "yields_in");
 		assert_int_equal(in, sum);
 		assert_true(sum > 0); /* 4 vCPUs on 2 slots: lock-hammer and ebizzy-like spin */
 	}
@@ -294,7 +286,7 @@ static void test_slot_trace(void **state)
 	/* pid 2 is "pCPU slots" (one VM): its slices, in the order written (per vCPU). */
 	json_array_foreach(json_object_get(doc, "traceEvents"), i, e)
 	{
-		if (jint(e, "pid") == 2 &&
+		if (report_int(e, "pid") == 2 &&
 		    !strcmp(json_string_value(json_object_get(e, "ph")), "X"))
 			json_array_append(slots, e);
 	}
@@ -304,7 +296,7 @@ static void test_slot_trace(void **state)
 	{
 		double ts = json_number_value(json_object_get(e, "ts"));
 		double te = ts + json_number_value(json_object_get(e, "dur"));
-		json_int_t tid = jint(e, "tid");
+		json_int_t tid = report_int(e, "tid");
 		size_t k;
 		json_t *o;
 
@@ -315,7 +307,7 @@ static void test_slot_trace(void **state)
 			double os = json_number_value(json_object_get(o, "ts"));
 			double oe = os + json_number_value(json_object_get(o, "dur"));
 
-			if (k <= i || jint(o, "tid") != tid)
+			if (k <= i || report_int(o, "tid") != tid)
 				continue;
 			/* 1 us of slack: the handoff is stamped by two threads. */
 			if (os < te - 1.0 && ts < oe - 1.0)

@@ -292,6 +292,76 @@ static void test_cli_sched(void **state)
 	cli_free(&o);
 }
 
+static void test_cpu_list(void **state)
+{
+	uint8_t c[8];
+	unsigned int n;
+
+	(void)state;
+	assert_int_equal(parse_cpu_list("0,2-4,7", c, 8, &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(c[0], 0);
+	assert_int_equal(c[1], 2);
+	assert_int_equal(c[3], 4);
+	assert_int_equal(c[4], 7);
+	assert_int_equal(parse_cpu_list("3", c, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0], 3);
+	assert_int_equal(parse_cpu_list("", c, 8, &n), -1);
+	assert_int_equal(parse_cpu_list("1,", c, 8, &n), -1);
+	assert_int_equal(parse_cpu_list("3-1", c, 8, &n), -1);
+	assert_int_equal(parse_cpu_list("1-", c, 8, &n), -1);
+	assert_int_equal(parse_cpu_list("-1", c, 8, &n), -1);
+	assert_int_equal(parse_cpu_list("a", c, 8, &n), -1);
+	assert_int_equal(parse_cpu_list("256", c, 8, &n), -1);
+	assert_int_equal(parse_cpu_list("0-8", c, 8, &n), -1); /* 9 CPUs do not fit in 8 */
+	assert_int_equal(parse_cpu_list("0-7", c, 8, &n), 0);
+	assert_int_equal(n, 8);
+}
+
+static void test_cli_substrate(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&o, err, sizeof(err), "img", NULL), CLI_RUN);
+	assert_true(o.slot_cpus_auto);
+	assert_int_equal(o.nr_slot_cpus, 0);
+	assert_int_equal(o.wake_preempt_ns, SCHED_DEFAULT_WAKE_PREEMPT);
+	cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "img", "--slot-cpus", "1,0", "--wake-preempt",
+			       "250us", NULL),
+			 CLI_RUN);
+	assert_false(o.slot_cpus_auto);
+	assert_int_equal(o.nr_slot_cpus, 2);
+	assert_int_equal(o.slot_cpus[0], 1);
+	assert_int_equal(o.wake_preempt_ns, 250000ull);
+	cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "img", "--slot-cpus", "off", "--wake-preempt",
+			       "off", NULL),
+			 CLI_RUN);
+	assert_false(o.slot_cpus_auto);
+	assert_int_equal(o.nr_slot_cpus, 0);
+	assert_int_equal(o.wake_preempt_ns, 0);
+	cli_free(&o);
+	expect_cli_error("--slot-cpus", "0-",
+			 "--slot-cpus: expected 'auto', 'off' or a list of host CPUs below 256 "
+			 "like 0,2-3 (at most 256), got '0-'");
+	expect_cli_error("--wake-preempt", "soon",
+			 "--wake-preempt: expected a duration in 0..10s or 'off', got 'soon'");
+	assert_int_equal(
+		parse(&o, err, sizeof(err), "img", "--sched", "host", "--slot-cpus", "0", NULL),
+		CLI_ERROR);
+	assert_string_equal(err, "--slot-cpus: only with --sched slots (the default)");
+	cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "img", "--wake-preempt", "1ms", "--sched",
+			       "host", NULL),
+			 CLI_ERROR);
+	assert_string_equal(err, "--wake-preempt: only with --sched slots (the default)");
+	cli_free(&o);
+}
+
 static void test_cli_help_version(void **state)
 {
 	struct options o;
@@ -319,6 +389,8 @@ int main(void)
 		cmocka_unit_test(test_cli_defaults_and_images),
 		cmocka_unit_test(test_cli_errors),
 		cmocka_unit_test(test_cli_sched),
+		cmocka_unit_test(test_cpu_list),
+		cmocka_unit_test(test_cli_substrate),
 		cmocka_unit_test(test_cli_help_version),
 	};
 

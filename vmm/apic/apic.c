@@ -65,7 +65,7 @@ static void apic_post(struct vcpu *src, struct vcpu *dst, uint8_t vector)
 	}
 	atomic_store(&dst->apic.pir_on, true);
 	if (dst != src)
-		vcpu_kick_ipi(dst);
+		vcpu_kick_ipi(dst, src);
 }
 
 static void apic_post_nmi(struct vcpu *src, struct vcpu *dst)
@@ -73,7 +73,7 @@ static void apic_post_nmi(struct vcpu *src, struct vcpu *dst)
 	src->apic.c.nmi_sent++;
 	atomic_fetch_add(&dst->apic.nmi_pending, 1);
 	if (dst != src)
-		vcpu_kick_ipi(dst);
+		vcpu_kick_ipi(dst, src);
 }
 
 static uint64_t apic_lowest(struct vcpu *src, uint64_t set)

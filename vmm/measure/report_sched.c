@@ -7,6 +7,7 @@
 #include "vm.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #define TOP_PAIRS 5
 
@@ -92,6 +93,60 @@ static void text_pairs(FILE *out, struct vm *vm)
 	}
 }
 
+static unsigned int online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned int)n : 1;
+}
+
+static double share(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* The host's view and the mutex: is the substrate itself in the way? */
+static void text_host(FILE *out, const struct sched *s, unsigned int cpus)
+{
+	uint64_t wall = s->t_end > s->t0 ? s->t_end - s->t0 : 0;
+
+	fprintf(out,
+		"Host: vCPU threads on a CPU %.1f%% of %u CPUs x %.3f s, runnable waiting for a "
+		"CPU %.1f ms in all\n",
+		share(atomic_load(&s->host_cpu_ns), wall * cpus), cpus, (double)wall / 1e9,
+		(double)atomic_load(&s->host_delay_ns) / 1e6);
+	if (sched_slots(s))
+		fprintf(out,
+			"Scheduler lock: %llu acquisitions, %llu contended (%.2f%%), %.3f ms "
+			"waited\n",
+			(unsigned long long)s->lock_acquired, (unsigned long long)s->lock_contended,
+			share(s->lock_contended, s->lock_acquired), (double)s->lock_wait_ns / 1e6);
+}
+
+/* Where each slot's time went: in the guest, in vmm (exits), handing over, free. */
+static void text_slots(FILE *out, const struct sched *s)
+{
+	uint64_t wall = s->t_end > s->t0 ? s->t_end - s->t0 : 0;
+	unsigned int i;
+
+	fprintf(out, "%-5s %5s %8s %9s %8s %8s %8s %9s\n", "slot", "home", "grants", "in-guest",
+		"in-vmm", "handoff", "free", "off-home");
+	for (i = 0; i < s->cfg.pcpus; i++) {
+		const struct slot_stats *ss = &s->slot[i];
+		uint64_t other = ss->owned_ns - ss->run_ns - ss->handoff_ns;
+		char home[12] = "-";
+
+		if (ss->run_ns + ss->handoff_ns > ss->owned_ns)
+			other = 0;
+		if (s->cfg.home[i] >= 0)
+			snprintf(home, sizeof(home), "%d", s->cfg.home[i]);
+		fprintf(out, "%-5u %5s %8llu %8.1f%% %7.1f%% %7.1f%% %7.1f%% %9llu\n", i, home,
+			(unsigned long long)ss->grants, share(ss->run_ns, wall), share(other, wall),
+			share(ss->handoff_ns, wall), share(ss->free_ns, wall),
+			(unsigned long long)ss->off_home);
+	}
+}
+
 void report_sched_text(FILE *out, struct vm *vms, unsigned int n)
 {
 	const struct sched *s = vms[0].sched;
@@ -105,6 +160,7 @@ void report_sched_text(FILE *out, struct vm *vms, unsigned int n)
 			"\nScheduler: host (Linux runs the vCPU threads; spin exits call "
 			"sched_yield()); at most %u vCPUs were in KVM_RUN at once\n",
 			atomic_load(&s->max_in_run));
+		text_host(out, s, online_cpus());
 		return;
 	}
 	fprintf(out,
@@ -113,17 +169,19 @@ void report_sched_text(FILE *out, struct vm *vms, unsigned int n)
 		s->cfg.pcpus, (double)s->cfg.quantum_ns / 1e6, s->cfg.policy->name,
 		atomic_load(&s->max_in_run), s->cfg.pcpus,
 		atomic_load(&s->over_limit) ? "VIOLATED" : "held");
-	fprintf(out, "%-5s %8s %8s %8s %8s %9s %8s %10s %10s\n", "VM", "spins", "tries", "yields",
-		"no-cand", "ping-pong", "preempt", "slot-waits", "max-wait");
+	text_slots(out, s);
+	text_host(out, s, s->cfg.pcpus);
+	fprintf(out, "%-5s %8s %8s %8s %8s %9s %8s %8s %10s %10s\n", "VM", "spins", "tries",
+		"yields", "no-cand", "ping-pong", "wake-pre", "preempt", "slot-waits", "max-wait");
 	for (i = 0; i < n; i++) {
 		const struct yield_ledger *l = &vms[i].vs->ledger;
 
 		vm_waits(&vms[i], &preempt, &waits, &max);
-		fprintf(out, "%-5s %8llu %8llu %8llu %8llu %9llu %8llu %10llu %8.2fms\n",
+		fprintf(out, "%-5s %8llu %8llu %8llu %8llu %9llu %8llu %8llu %10llu %8.2fms\n",
 			vms[i].name, (unsigned long long)l->spins, (unsigned long long)l->attempts,
 			(unsigned long long)l->successes, (unsigned long long)l->no_candidate,
-			(unsigned long long)l->ping_pong, (unsigned long long)preempt,
-			(unsigned long long)waits, (double)max / 1e6);
+			(unsigned long long)l->ping_pong, (unsigned long long)l->wake_preempts,
+			(unsigned long long)preempt, (unsigned long long)waits, (double)max / 1e6);
 	}
 	for (i = 0; i < n; i++) {
 		if (!vms[i].vs->ledger.attempts)
@@ -132,6 +190,46 @@ void report_sched_text(FILE *out, struct vm *vms, unsigned int n)
 			vms[i].name);
 		text_pairs(out, &vms[i]);
 	}
+}
+
+static const char *const cause_names[NR_HANDOFF_CAUSES] = {
+	[HANDOFF_FREE] = "free",   [HANDOFF_QUANTUM] = "quantum", [HANDOFF_HALT] = "halt",
+	[HANDOFF_YIELD] = "yield", [HANDOFF_PREEMPT] = "preempt",
+};
+
+static void json_causes(struct jw *j, const struct sched *s)
+{
+	unsigned int c;
+
+	jw_key(j, "grants_by_cause");
+	jw_begin_object(j);
+	for (c = 0; c < NR_HANDOFF_CAUSES; c++)
+		jw_kv_u64(j, cause_names[c], s->by_cause[c]);
+	jw_end_object(j);
+}
+
+static void json_slots(struct jw *j, const struct sched *s)
+{
+	unsigned int i;
+
+	jw_begin_array(j);
+	for (i = 0; sched_slots(s) && i < s->cfg.pcpus; i++) {
+		const struct slot_stats *ss = &s->slot[i];
+
+		jw_begin_object(j);
+		jw_kv_u64(j, "id", i);
+		jw_kv_i64(j, "home_cpu", s->cfg.home[i]);
+		jw_kv_u64(j, "grants", ss->grants);
+		jw_kv_u64(j, "completed", ss->completed);
+		jw_kv_u64(j, "unused", ss->unused);
+		jw_kv_u64(j, "off_home", ss->off_home);
+		jw_kv_u64(j, "owned_ns", ss->owned_ns);
+		jw_kv_u64(j, "run_ns", ss->run_ns);
+		jw_kv_u64(j, "handoff_ns", ss->handoff_ns);
+		jw_kv_u64(j, "free_ns", ss->free_ns);
+		jw_end_object(j);
+	}
+	jw_end_array(j);
 }
 
 void report_sched_json(struct jw *j, struct vm *vms, unsigned int n)
@@ -150,6 +248,16 @@ void report_sched_json(struct jw *j, struct vm *vms, unsigned int n)
 		jw_kv_u64(j, "over_limit", atomic_load(&s->over_limit));
 		jw_kv_u64(j, "grants", s->grants);
 		jw_kv_u64(j, "run_queue_max", s->rq_max);
+		jw_kv_u64(j, "wake_preempt_ns", sched_slots(s) ? s->cfg.wake_preempt_ns : 0);
+		json_causes(j, s);
+		jw_kv_u64(j, "wall_ns", s->t_end > s->t0 ? s->t_end - s->t0 : 0);
+		jw_kv_u64(j, "host_cpu_ns", atomic_load(&s->host_cpu_ns));
+		jw_kv_u64(j, "host_delay_ns", atomic_load(&s->host_delay_ns));
+		jw_kv_u64(j, "lock_acquired", s->lock_acquired);
+		jw_kv_u64(j, "lock_contended", s->lock_contended);
+		jw_kv_u64(j, "lock_wait_ns", s->lock_wait_ns);
+		jw_key(j, "slots");
+		json_slots(j, s);
 	}
 	jw_end_object(j);
 }
@@ -209,6 +317,8 @@ void report_sched_json_vm(struct jw *j, struct vm *vm)
 	jw_kv_u64(j, "ping_pong", l->ping_pong);
 	jw_kv_u64(j, "to_preempted", l->to_preempted);
 	jw_kv_u64(j, "to_woken", l->to_woken);
+	jw_kv_u64(j, "wake_preempts", l->wake_preempts);
+	jw_kv_u64(j, "wake_preempt_moot", l->wake_preempt_moot);
 	jw_key(j, "successes_by_tier");
 	jw_begin_array(j);
 	jw_u64(j, l->tiers[1]);

@@ -83,6 +83,12 @@ static const char *const event_key_names[NR_EVENT_KEYS] = {
 	[EVENT_WAKEUP] = "event:wakeup",
 	[EVENT_SLOT_WAIT] = "event:slot-wait",
 	[EVENT_SPIN_YIELD] = "event:spin-yield",
+	[EVENT_HANDOFF] = "event:handoff",
+	[EVENT_HANDOFF_FREE] = "event:handoff-free",
+	[EVENT_HANDOFF_QUANTUM] = "event:handoff-quantum",
+	[EVENT_HANDOFF_HALT] = "event:handoff-halt",
+	[EVENT_HANDOFF_YIELD] = "event:handoff-yield",
+	[EVENT_HANDOFF_PREEMPT] = "event:handoff-preempt",
 };
 
 const char *event_key_name(enum event_key k)

@@ -48,8 +48,14 @@ struct exit_stats {
 enum event_key {
 	EVENT_IPI,    /* ICR write (latest one requesting the vector) to injection on the target */
 	EVENT_WAKEUP, /* wake request (IPI post or timer deadline) to the halted vCPU in KVM_RUN */
-	EVENT_SLOT_WAIT,  /* runnable without a slot to running on one (--sched=slots) */
-	EVENT_SPIN_YIELD, /* a spinner's directed yield to its target running on the slot */
+	EVENT_SLOT_WAIT,       /* runnable without a slot to running on one (--sched=slots) */
+	EVENT_SPIN_YIELD,      /* a spinner's directed yield to its target running on the slot */
+	EVENT_HANDOFF,	       /* a slot granted to its receiver inside KVM_RUN, any cause */
+	EVENT_HANDOFF_FREE,    /* ... a free slot taken on wake or start */
+	EVENT_HANDOFF_QUANTUM, /* ... at the giver's quantum expiry */
+	EVENT_HANDOFF_HALT,    /* ... the giver halted or ended */
+	EVENT_HANDOFF_YIELD,   /* ... a directed yield */
+	EVENT_HANDOFF_PREEMPT, /* ... wakeup preemption */
 	NR_EVENT_KEYS
 };
 

@@ -10,8 +10,10 @@
 #include "vm.h"
 
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int sched_init(struct sched *s, const struct sched_config *cfg)
 {
@@ -21,6 +23,9 @@ int sched_init(struct sched *s, const struct sched_config *cfg)
 		s->cfg.policy = &policy_ready;
 	s->track_ipis = s->cfg.policy == &policy_ipi_aware;
 	s->nr_free = cfg->pcpus;
+	s->t0 = now_ns();
+	for (unsigned int i = 0; i < SCHED_MAX_SLOTS; i++)
+		s->slot[i].since = s->t0;
 	return pthread_mutex_init(&s->lock, NULL) ? -1 : 0;
 }
 
@@ -53,11 +58,81 @@ void sched_vcpu_init(struct vcpu_sched *vs)
 	memset(vs, 0, sizeof(*vs));
 	vs->state = SCHED_RUNNABLE;
 	vs->slot = -1;
+	atomic_init(&vs->pin_cpu, -1);
 }
 
 static struct sched *sched_of(const struct vcpu *v)
 {
 	return v->vm->sched;
+}
+
+/* The mutex, with its contention counted (docs/scheduler.md shows whether it matters). */
+static void sched_lock(struct sched *s)
+{
+	uint64_t t;
+
+	if (pthread_mutex_trylock(&s->lock)) {
+		t = now_ns();
+		pthread_mutex_lock(&s->lock);
+		s->lock_contended++;
+		s->lock_wait_ns += now_ns() - t;
+	}
+	s->lock_acquired++;
+}
+
+static void sched_unlock(struct sched *s)
+{
+	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * The grants a critical section made, carried out after the unlock: pin the
+ * receiver to its slot's home CPU, then wake it. Pinned before the wake, it
+ * wakes on that CPU, where the giver (the slot's previous owner) is about to
+ * sleep: a same-CPU wakeup, and no thread is woken into a held mutex.
+ */
+struct wakes {
+	unsigned int n;
+	struct vcpu *v[4];
+	int cpu[4];
+};
+
+static void wakes_add(struct wakes *w, struct vcpu *v, int cpu)
+{
+	if (w->n < 4) {
+		w->v[w->n] = v;
+		w->cpu[w->n++] = cpu;
+	}
+}
+
+static void pin_thread(struct vcpu *v, int tid, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	/* A failure (CPU gone, cpuset change) leaves the thread where Linux put it. */
+	if (!sched_setaffinity(tid, sizeof(set), &set))
+		atomic_store_explicit(&v->sched.pin_cpu, cpu, memory_order_relaxed);
+}
+
+/*
+ * vCPU memory lives until every vCPU thread of the process has been joined
+ * (main.c destroys VMs only then), so a wake issued after the unlock never
+ * touches freed memory even if its receiver already ran and ended.
+ */
+static void wakes_commit(struct wakes *w)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->n; i++) {
+		struct vcpu *v = w->v[i];
+
+		if (w->cpu[i] >= 0 &&
+		    atomic_load_explicit(&v->sched.pin_cpu, memory_order_relaxed) != w->cpu[i])
+			pin_thread(v, v->sched.tid, w->cpu[i]);
+		futex_wake(&v->wake_seq);
+	}
 }
 
 /* --- under s->lock ------------------------------------------------------ */
@@ -108,16 +183,22 @@ static void rq_remove(struct sched *s, struct vcpu *v)
 
 /*
  * Give slot to v, which waits for one. Like KVM's sched_in, getting the CPU
- * clears preempted and ready. The bump of wake_seq before the wake makes a
- * waiter that read the old value fail its futex_wait.
+ * clears preempted and ready. The bump of wake_seq makes a waiter that read
+ * the old value fail its futex_wait; the wake itself is the caller's, after
+ * the unlock (w).
  */
 static void slot_grant(struct sched *s, struct vcpu *v, int slot, uint64_t end_ns, uint64_t now,
-		       uint64_t yield_ns)
+		       uint64_t yield_ns, enum handoff_cause cause, struct wakes *w)
 {
 	struct vcpu_sched *vs = &v->sched;
+	struct slot_stats *ss = &s->slot[slot];
 
 	s->owner[slot] = v;
 	s->grants++;
+	s->by_cause[cause]++;
+	ss->grants++;
+	ss->free_ns += now - ss->since;
+	ss->since = now;
 	if (!yield_ns)
 		s->slot_epoch[slot] = now;
 	vs->slot = slot;
@@ -127,30 +208,55 @@ static void slot_grant(struct sched *s, struct vcpu *v, int slot, uint64_t end_n
 	vs->ready = false;
 	vs->grant_ns = now;
 	vs->yield_ns = yield_ns;
+	vs->grant_cause = (uint8_t)cause;
 	atomic_store_explicit(&vs->granted, true, memory_order_release);
 	atomic_fetch_add(&v->wake_seq, 1);
-	futex_wake(&v->wake_seq);
+	wakes_add(w, v, s->cfg.home[slot]);
+}
+
+/*
+ * The owner v gives its slot up (the caller hands it on). A grant it never
+ * used (it halted again, or its VM ended, before KVM_RUN) counts as unused,
+ * so that every grant is either completed or unused (tests check it).
+ */
+static int slot_release(struct sched *s, struct vcpu *v, uint64_t now)
+{
+	struct vcpu_sched *vs = &v->sched;
+	int slot = vs->slot;
+	struct slot_stats *ss;
+
+	if (slot < 0)
+		return -1;
+	ss = &s->slot[slot];
+	if (atomic_exchange(&vs->granted, false) || vs->handoff_open)
+		ss->unused++;
+	vs->handoff_open = false;
+	ss->owned_ns += now - ss->since;
+	ss->since = now;
+	vs->slot = -1;
+	vs->wp_target = NULL;
+	s->owner[slot] = NULL;
+	return slot;
 }
 
 /* v (the owner) lets its slot go: to the run-queue head with a fresh quantum, or free. */
-static void slot_pass(struct sched *s, struct vcpu *v, uint64_t now)
+static void slot_pass(struct sched *s, struct vcpu *v, uint64_t now, enum handoff_cause cause,
+		      struct wakes *w)
 {
-	int slot = v->sched.slot;
+	int slot = slot_release(s, v, now);
 	struct vcpu *next;
 
 	if (slot < 0)
 		return;
-	v->sched.slot = -1;
-	s->owner[slot] = NULL;
 	next = rq_pop(s);
 	if (next)
-		slot_grant(s, next, slot, now + s->cfg.quantum_ns, now, 0);
+		slot_grant(s, next, slot, now + s->cfg.quantum_ns, now, 0, cause, w);
 	else
 		s->nr_free++;
 }
 
 /* v becomes runnable without a slot: take a free one, or queue at the tail. */
-static void make_runnable(struct sched *s, struct vcpu *v, uint64_t now)
+static void make_runnable(struct sched *s, struct vcpu *v, uint64_t now, struct wakes *w)
 {
 	unsigned int i;
 
@@ -164,7 +270,7 @@ static void make_runnable(struct sched *s, struct vcpu *v, uint64_t now)
 		if (!s->owner[i])
 			break;
 	s->nr_free--;
-	slot_grant(s, v, (int)i, now + s->cfg.quantum_ns, now, 0);
+	slot_grant(s, v, (int)i, now + s->cfg.quantum_ns, now, 0, HANDOFF_FREE, w);
 }
 
 /* --- the owner thread ---------------------------------------------------- */
@@ -191,6 +297,7 @@ static bool wait_slot(struct vcpu *v)
 		futex_wait_until(&v->wake_seq, seq, 0);
 	}
 	atomic_store_explicit(&vs->granted, false, memory_order_relaxed);
+	vs->handoff_open = true;
 	now = now_ns();
 	/* Fields below were written by the granter before its release store of granted. */
 	trace_emit(&v->trace, vs->grant_ns, TR_SLOT_IN, 0, (uint16_t)vs->slot, 0);
@@ -201,78 +308,155 @@ static bool wait_slot(struct vcpu *v)
 		vs->wait_max_ns = wait;
 	if (v->vm->timed) {
 		hist_record(&v->events.lat[EVENT_SLOT_WAIT], wait);
-		if (vs->yield_ns && now > vs->yield_ns)
+		if (vs->grant_cause == HANDOFF_YIELD && now > vs->yield_ns)
 			hist_record(&v->events.lat[EVENT_SPIN_YIELD], now - vs->yield_ns);
 	}
-	if (vs->yield_ns)
+	if (vs->grant_cause == HANDOFF_YIELD)
 		vs->yields_in++;
 	return true;
 }
 
-/* v was just made runnable under the lock: unlock, show the wait in the trace, wait for the slot.
+/*
+ * v was just made runnable under the lock: unlock, do our own bookkeeping,
+ * only then wake the receivers of our grants (so none of it delays them),
+ * and wait for a slot.
  */
-static bool unlock_and_wait(struct sched *s, struct vcpu *v)
+static bool unlock_and_wait(struct sched *s, struct vcpu *v, struct wakes *w)
 {
 	bool queued = v->sched.queued;
 	uint64_t since = v->sched.runnable_ns;
 
-	pthread_mutex_unlock(&s->lock);
+	sched_unlock(s);
 	if (queued)
 		trace_emit(&v->trace, since, TR_RUNNABLE, 0, 0, 0);
+	wakes_commit(w);
 	return wait_slot(v);
 }
 
 bool sched_start(struct vcpu *v)
 {
 	struct sched *s = sched_of(v);
+	struct wakes w = { 0 };
 
 	if (!sched_slots(s))
 		return true;
-	pthread_mutex_lock(&s->lock);
-	make_runnable(s, v, now_ns());
-	return unlock_and_wait(s, v);
+	v->sched.tid = gettid();
+	sched_lock(s);
+	make_runnable(s, v, now_ns(), &w);
+	return unlock_and_wait(s, v, &w);
 }
 
 /* The owner leaves its slot without staying runnable: it halts, or its thread ends. */
 static void leave_slot(struct vcpu *v, bool exiting)
 {
 	struct sched *s = sched_of(v);
+	struct wakes w = { 0 };
 	uint64_t now = now_ns();
 	int slot;
 
 	if (!sched_slots(s))
 		return;
-	pthread_mutex_lock(&s->lock);
+	sched_lock(s);
 	slot = v->sched.slot;
 	if (v->sched.queued)
 		rq_remove(s, v);
 	/* One timestamp for our SLOT_OUT and the next owner's SLOT_IN: the trace never overlaps. */
-	slot_pass(s, v, now);
+	slot_pass(s, v, now, HANDOFF_HALT, &w);
 	v->sched.state = SCHED_HALTED;
 	v->sched.preempted = false; /* gave the CPU up voluntarily */
 	v->sched.exited = exiting;
-	pthread_mutex_unlock(&s->lock);
+	sched_unlock(s);
 	if (slot >= 0)
 		trace_emit(&v->trace, now, TR_SLOT_OUT, 0, (uint16_t)slot, 0);
+	wakes_commit(&w);
+}
+
+/* Fields 2 and 3 of schedstat: ns on a CPU, ns runnable waiting for one. */
+static void host_times(struct sched *s)
+{
+	unsigned long long run = 0, delay = 0;
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+
+	if (!f)
+		return;
+	if (fscanf(f, "%llu %llu", &run, &delay) == 2) {
+		atomic_fetch_add(&s->host_cpu_ns, run);
+		atomic_fetch_add(&s->host_delay_ns, delay);
+	}
+	fclose(f);
 }
 
 void sched_stop(struct vcpu *v)
 {
+	struct sched *s = sched_of(v);
+
 	leave_slot(v, true);
+	if (s)
+		host_times(s);
+}
+
+void sched_finish(struct sched *s)
+{
+	unsigned int i;
+
+	s->t_end = now_ns();
+	for (i = 0; sched_slots(s) && i < s->cfg.pcpus; i++) {
+		if (!s->owner[i])
+			s->slot[i].free_ns += s->t_end - s->slot[i].since;
+		s->slot[i].since = s->t_end;
+	}
 }
 
 uint64_t sched_quantum_end(const struct vcpu *v)
 {
-	return sched_slots(sched_of(v)) ? v->sched.slot_end_ns : 0;
+	const struct vcpu_sched *vs = &v->sched;
+
+	if (!sched_slots(sched_of(v)))
+		return 0;
+	return vs->wp_target && vs->wp_at < vs->slot_end_ns ? vs->wp_at : vs->slot_end_ns;
 }
 
-void sched_run_enter(struct vcpu *v)
+static const enum event_key handoff_event[NR_HANDOFF_CAUSES] = {
+	[HANDOFF_FREE] = EVENT_HANDOFF_FREE,	   [HANDOFF_QUANTUM] = EVENT_HANDOFF_QUANTUM,
+	[HANDOFF_HALT] = EVENT_HANDOFF_HALT,	   [HANDOFF_YIELD] = EVENT_HANDOFF_YIELD,
+	[HANDOFF_PREEMPT] = EVENT_HANDOFF_PREEMPT,
+};
+
+/*
+ * The receiver's first entry after a grant closes the handoff: its latency,
+ * and the check that it runs on the slot's home CPU. A thread found
+ * elsewhere (a pin raced with an older one, or failed) moves itself now.
+ */
+static void handoff_done(struct sched *s, struct vcpu *v, uint64_t now)
+{
+	struct vcpu_sched *vs = &v->sched;
+	struct slot_stats *ss = &s->slot[vs->slot];
+	int home = s->cfg.home[vs->slot];
+	uint64_t lat = now > vs->grant_ns ? now - vs->grant_ns : 0;
+
+	vs->handoff_open = false;
+	ss->completed++;
+	ss->handoff_ns += lat;
+	if (v->vm->timed) {
+		hist_record(&v->events.lat[EVENT_HANDOFF], lat);
+		hist_record(&v->events.lat[handoff_event[vs->grant_cause]], lat);
+	}
+	if (home >= 0 && sched_getcpu() != home) {
+		ss->off_home++;
+		pin_thread(v, 0, home);
+	}
+}
+
+void sched_run_enter(struct vcpu *v, uint64_t now)
 {
 	struct sched *s = sched_of(v);
 	unsigned int n, max;
 
 	if (!s)
 		return;
+	v->sched.run_t0 = now;
+	if (v->sched.handoff_open && v->sched.slot >= 0)
+		handoff_done(s, v, now);
 	n = atomic_fetch_add(&s->in_run, 1) + 1;
 	max = atomic_load_explicit(&s->max_in_run, memory_order_relaxed);
 	while (n > max &&
@@ -284,41 +468,77 @@ void sched_run_enter(struct vcpu *v)
 		atomic_fetch_add(&s->over_limit, 1);
 }
 
-void sched_run_leave(struct vcpu *v)
+void sched_run_leave(struct vcpu *v, uint64_t now)
 {
 	struct sched *s = sched_of(v);
 
-	if (s)
-		atomic_fetch_sub(&s->in_run, 1);
+	if (!s)
+		return;
+	atomic_fetch_sub(&s->in_run, 1);
+	/* The owner alone adds to its slot's run time; the next owner comes after a release. */
+	if (v->sched.slot >= 0)
+		s->slot[v->sched.slot].run_ns += now - v->sched.run_t0;
 }
 
 /* The owner gives its slot up while staying runnable: to `to` (a yield) or the queue head. */
-static bool requeue_self(struct sched *s, struct vcpu *v, uint64_t now)
+static bool requeue_self(struct sched *s, struct vcpu *v, uint64_t now, struct wakes *w)
 {
 	trace_emit(&v->trace, now, TR_SLOT_OUT, 0, (uint16_t)v->sched.slot, 0);
 	v->sched.preempted = true; /* scheduled out while runnable, as KVM's sched_out sees it */
 	v->sched.ready = true;
-	slot_pass(s, v, now);
-	make_runnable(s, v, now);
-	return unlock_and_wait(s, v);
+	slot_pass(s, v, now, HANDOFF_QUANTUM, w);
+	make_runnable(s, v, now, w);
+	return unlock_and_wait(s, v, w);
+}
+
+static void yield_slot(struct sched *s, struct vcpu *v, struct vcpu *t, uint64_t now,
+		       enum handoff_cause cause, struct wakes *w);
+
+/*
+ * Wakeup preemption: the IPI receiver v woke (see sched_wake) still waits
+ * for a slot; give it ours, as a host gives a woken task the CPU. True if
+ * it did (the ledger counts both outcomes).
+ */
+static bool wake_preempt(struct sched *s, struct vcpu *v, uint64_t now, struct wakes *w)
+{
+	struct vcpu *t = v->sched.wp_target;
+	struct yield_ledger *l = &v->vm->vs->ledger;
+
+	v->sched.wp_target = NULL;
+	if (t->sched.state != SCHED_RUNNABLE || !t->sched.queued) {
+		l->wake_preempt_moot++;
+		return false;
+	}
+	l->wake_preempts++;
+	trace_emit(&v->trace, now, TR_YIELD, t->id, 0, 0);
+	yield_slot(s, v, t, now, HANDOFF_PREEMPT, w);
+	return true;
 }
 
 bool sched_tick(struct vcpu *v, uint64_t now)
 {
 	struct sched *s = sched_of(v);
+	struct vcpu_sched *vs = &v->sched;
+	struct wakes w = { 0 };
 
-	if (!sched_slots(s) || now < v->sched.slot_end_ns)
+	if (!sched_slots(s) || (now < vs->slot_end_ns && (!vs->wp_target || now < vs->wp_at)))
 		return true;
 	now = now_ns(); /* the exit may have waited: a stale time would count that wait twice */
-	pthread_mutex_lock(&s->lock);
-	if (!s->rq_head) {
-		/* Nobody waits: a new quantum, no switch. */
-		v->sched.slot_end_ns = now + s->cfg.quantum_ns;
-		pthread_mutex_unlock(&s->lock);
+	sched_lock(s);
+	if (vs->wp_target && now >= vs->wp_at && wake_preempt(s, v, now, &w))
+		return unlock_and_wait(s, v, &w);
+	if (now < vs->slot_end_ns) {
+		sched_unlock(s);
 		return true;
 	}
-	v->sched.preemptions++;
-	return requeue_self(s, v, now);
+	if (!s->rq_head) {
+		/* Nobody waits: a new quantum, no switch. */
+		vs->slot_end_ns = now + s->cfg.quantum_ns;
+		sched_unlock(s);
+		return true;
+	}
+	vs->preemptions++;
+	return requeue_self(s, v, now, &w);
 }
 
 void sched_halt_begin(struct vcpu *v)
@@ -329,53 +549,82 @@ void sched_halt_begin(struct vcpu *v)
 void sched_halt_idle(struct vcpu *v)
 {
 	struct sched *s = sched_of(v);
+	struct wakes w = { 0 };
 
 	if (!sched_slots(s))
 		return;
-	pthread_mutex_lock(&s->lock);
+	sched_lock(s);
 	if (v->sched.state != SCHED_HALTED) {
 		/* Woken for an interrupt that turned out not deliverable: halt again. */
 		if (v->sched.queued)
 			rq_remove(s, v);
-		slot_pass(s, v, now_ns());
-		atomic_store(&v->sched.granted, false);
+		slot_pass(s, v, now_ns(), HANDOFF_HALT, &w);
 		v->sched.state = SCHED_HALTED;
 		v->sched.ready = false;
 	}
-	pthread_mutex_unlock(&s->lock);
+	sched_unlock(s);
+	wakes_commit(&w);
 }
 
 bool sched_halt_end(struct vcpu *v)
 {
 	struct sched *s = sched_of(v);
+	struct wakes w = { 0 };
 
 	if (!sched_slots(s))
 		return true;
-	pthread_mutex_lock(&s->lock);
+	sched_lock(s);
 	if (vm_ended(v->vm)) {
-		pthread_mutex_unlock(&s->lock);
+		sched_unlock(s);
 		return false;
 	}
 	if (v->sched.state == SCHED_HALTED) {
 		/* Woken by our own timer or before a waker got to it (seed 1: ready). */
 		v->sched.ready = true;
-		make_runnable(s, v, now_ns());
+		make_runnable(s, v, now_ns(), &w);
 	}
-	return unlock_and_wait(s, v);
+	return unlock_and_wait(s, v, &w);
 }
 
-void sched_wake(struct vcpu *v)
+/* The sender src (the caller's own vCPU) will give its slot to t if t still waits at wp_at. */
+static void wake_preempt_arm(struct sched *s, struct vcpu *src, struct vcpu *t, uint64_t now)
+{
+	if (!s->cfg.wake_preempt_ns || !src || src->vm != t->vm || src->sched.slot < 0 ||
+	    src->sched.wp_target)
+		return;
+	src->sched.wp_target = t;
+	src->sched.wp_at = now + s->cfg.wake_preempt_ns;
+}
+
+/*
+ * A halted target whose thread sleeps is not woken just to find that it has
+ * no slot: it is queued, and the grant wakes it. The bump of wake_seq still
+ * makes a halt loop that is about to sleep look again (docs/kicks.md).
+ */
+bool sched_wake(struct vcpu *v, struct vcpu *src)
 {
 	struct sched *s = sched_of(v);
+	struct wakes w = { 0 };
+	uint64_t now;
+	bool took = true;
 
 	if (!sched_slots(s))
-		return;
-	pthread_mutex_lock(&s->lock);
-	if (v->sched.state == SCHED_HALTED && !v->sched.exited) {
+		return false;
+	sched_lock(s);
+	if (v->sched.exited) {
+		took = false;
+	} else if (v->sched.state == SCHED_HALTED) {
+		now = now_ns();
 		v->sched.ready = true; /* seed 1: woken for interrupt delivery */
-		make_runnable(s, v, now_ns());
+		make_runnable(s, v, now, &w);
+		if (v->sched.queued)
+			wake_preempt_arm(s, src, v, now);
 	}
-	pthread_mutex_unlock(&s->lock);
+	/* Runnable or running: an earlier waker queued it or granted it a slot. */
+	atomic_fetch_add(&v->wake_seq, 1);
+	sched_unlock(s);
+	wakes_commit(&w);
+	return took;
 }
 
 /* --- spin exits ---------------------------------------------------------- */
@@ -456,18 +705,19 @@ static uint64_t yield_end(const struct sched *s, int slot, uint64_t inherited, u
  * yield_end's time) and queues itself, preempted and ready as KVM's
  * sched_out would see it.
  */
-static void yield_slot(struct sched *s, struct vcpu *v, struct vcpu *t, uint64_t now)
+static void yield_slot(struct sched *s, struct vcpu *v, struct vcpu *t, uint64_t now,
+		       enum handoff_cause cause, struct wakes *w)
 {
-	int slot = v->sched.slot;
+	uint64_t end = v->sched.slot_end_ns;
+	int slot = slot_release(s, v, now);
 
 	rq_remove(s, t);
-	v->sched.slot = -1;
-	slot_grant(s, t, slot, yield_end(s, slot, v->sched.slot_end_ns, now), now, now);
+	slot_grant(s, t, slot, yield_end(s, slot, end, now), now, now, cause, w);
 	v->sched.preempted = true;
 	v->sched.ready = true;
 	v->sched.state = SCHED_RUNNABLE;
 	v->sched.runnable_ns = now;
-	v->sched.yields_out++;
+	v->sched.yields_out += cause == HANDOFF_YIELD;
 	rq_push(s, v);
 	trace_emit(&v->trace, now, TR_SLOT_OUT, 0, (uint16_t)slot, 0);
 }
@@ -490,6 +740,7 @@ bool sched_on_spin(struct vcpu *v)
 	struct vm *vm = v->vm;
 	struct policy_snapshot snap;
 	struct policy_pick pk;
+	struct wakes w = { 0 };
 	struct vcpu *t;
 	uint64_t now, m;
 
@@ -500,7 +751,7 @@ bool sched_on_spin(struct vcpu *v)
 	}
 	now = now_ns();
 	atomic_store(&v->sched.in_spin_loop, true);
-	pthread_mutex_lock(&s->lock);
+	sched_lock(s);
 	snapshot(s, v, &snap, now);
 	policy_on_spin(s->cfg.policy, &snap, &pk);
 	for (m = pk.dy_flip; m; m &= m - 1) {
@@ -513,12 +764,12 @@ bool sched_on_spin(struct vcpu *v)
 	/* The snapshot was taken under this lock: a pick is still runnable and queued. */
 	t = pk.target >= 0 ? vm->vcpu[pk.target] : NULL;
 	if (!t || t->sched.state != SCHED_RUNNABLE || !t->sched.queued) {
-		pthread_mutex_unlock(&s->lock);
+		sched_unlock(s);
 		return true;
 	}
 	vm->vs->last_boosted = pk.last_boosted;
 	ledger_yield(s, v, t, &pk, now);
 	trace_emit(&v->trace, now, TR_YIELD, t->id, 0, (uint8_t)pk.tier);
-	yield_slot(s, v, t, now);
-	return unlock_and_wait(s, v);
+	yield_slot(s, v, t, now, HANDOFF_YIELD, &w);
+	return unlock_and_wait(s, v, &w);
 }

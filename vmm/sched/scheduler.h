@@ -9,7 +9,10 @@
  *
  * One mutex guards the run queue, slot owners and the scheduling state of
  * every vCPU; it is taken on slot changes, halts, wakeups of halted vCPUs and
- * spin exits, never on the plain exit path.
+ * spin exits, never on the plain exit path. Nothing that wakes or moves a
+ * thread happens under it: a critical section collects the grants it made,
+ * and the caller pins each receiver to its slot's home CPU and wakes it after
+ * the unlock (docs/kicks.md).
  */
 #ifndef VMM_SCHEDULER_H
 #define VMM_SCHEDULER_H
@@ -27,6 +30,19 @@ struct vm;
 #define SCHED_MAX_SLOTS		 256u
 #define SCHED_DEFAULT_QUANTUM	 (5 * 1000000ull)  /* ns; see docs/scheduler.md */
 #define SCHED_DEFAULT_IPI_WINDOW (50 * 1000000ull) /* ns, as in seed 2 */
+/* ns: longer than a PLE window, so a spinner's directed yield decides first (docs/scheduler.md) */
+#define SCHED_DEFAULT_WAKE_PREEMPT     (1000000ull)
+#define SCHED_DEFAULT_WAKE_PREEMPT_STR "1ms"
+
+/* Why a slot changed hands: each has its event:handoff-* latency. */
+enum handoff_cause {
+	HANDOFF_FREE,	 /* a free slot, taken by a vCPU that became runnable */
+	HANDOFF_QUANTUM, /* the owner's quantum expired: to the run-queue head */
+	HANDOFF_HALT,	 /* the owner halted or its thread ended: to the head */
+	HANDOFF_YIELD,	 /* a spinner's directed yield */
+	HANDOFF_PREEMPT, /* wakeup preemption: an IPI sender's slot to its waiting receiver */
+	NR_HANDOFF_CAUSES
+};
 
 enum sched_mode { SCHED_MODE_SLOTS, SCHED_MODE_HOST };
 
@@ -36,6 +52,23 @@ struct sched_config {
 	uint64_t quantum_ns;
 	const struct policy *policy;
 	uint64_t ipi_window_ns;
+	uint64_t wake_preempt_ns;  /* 0: off */
+	int home[SCHED_MAX_SLOTS]; /* host CPU of each slot, -1: none (Linux places the thread) */
+};
+
+/*
+ * One slot's time, for its busy share: owned_ns + free_ns is the wall time;
+ * of owned_ns, run_ns was inside KVM_RUN and handoff_ns between a grant and
+ * the receiver's KVM_RUN. Grant and release fields under the lock; run_ns,
+ * handoff_ns, completed and off_home by the owner of the moment.
+ */
+struct slot_stats {
+	_Alignas(64) uint64_t since; /* last grant or release */
+	uint64_t grants;
+	uint64_t completed; /* grants whose receiver reached KVM_RUN */
+	uint64_t unused;    /* grants given back before KVM_RUN (halt with no work, VM end) */
+	uint64_t off_home;  /* receivers that found themselves off the home CPU and moved */
+	uint64_t owned_ns, free_ns, run_ns, handoff_ns;
 };
 
 struct sched {
@@ -53,6 +86,13 @@ struct sched {
 	_Atomic uint64_t over_limit; /* entries that made in_run > P, or entries without a slot */
 	uint64_t rq_max;	     /* longest run queue seen */
 	uint64_t grants;	     /* slots handed over (queue head, free slot or yield) */
+	uint64_t by_cause[NR_HANDOFF_CAUSES];
+	/* The mutex itself: is it contended? (docs/scheduler.md) */
+	uint64_t lock_acquired, lock_contended, lock_wait_ns;
+	/* Host view of the vCPU threads (schedstat, at thread exit): on a CPU, waiting for one. */
+	_Atomic uint64_t host_cpu_ns, host_delay_ns;
+	uint64_t t0, t_end;
+	struct slot_stats slot[SCHED_MAX_SLOTS];
 };
 
 /* Per vCPU. Under sched->lock unless marked otherwise. */
@@ -65,12 +105,19 @@ struct vcpu_sched {
 	bool exited;
 	atomic_bool in_spin_loop; /* written by the owner, read by spinners' snapshots */
 	atomic_bool granted;	  /* a slot was handed to the owner while it waited */
+	atomic_int pin_cpu;	  /* the CPU its affinity was last set to, -1: none */
+	int tid;		  /* set by the owner before it first takes the lock */
+	uint8_t grant_cause;	  /* enum handoff_cause of the slot it holds */
+	bool handoff_open;	  /* owner: saw the grant, not yet in KVM_RUN */
 	int slot;		  /* -1: none */
 	struct vcpu *rq_next;
-	uint64_t slot_end_ns; /* quantum expiry of the slot held */
-	uint64_t runnable_ns; /* when it last became runnable without a slot */
-	uint64_t grant_ns;    /* when the slot it waits for was handed to it */
-	uint64_t yield_ns;    /* that handoff was a directed yield made at this time; 0 = not */
+	uint64_t slot_end_ns;	/* quantum expiry of the slot held */
+	uint64_t runnable_ns;	/* when it last became runnable without a slot */
+	uint64_t grant_ns;	/* when the slot it waits for was handed to it */
+	uint64_t yield_ns;	/* that handoff was a directed yield made at this time; 0 = not */
+	uint64_t run_t0;	/* owner: this KVM_RUN began */
+	struct vcpu *wp_target; /* owner, under the lock: woken IPI receiver waiting for a slot */
+	uint64_t wp_at;		/* then take our slot if it still waits */
 	/* Owner only, for the report. */
 	uint64_t preemptions; /* slot lost at quantum expiry to a waiter */
 	uint64_t slot_waits;
@@ -91,9 +138,11 @@ struct yield_ledger {
 	uint32_t pair_ping_pong[VMM_MAX_VCPUS][VMM_MAX_VCPUS]; /* counted on the return leg */
 	int last_to[VMM_MAX_VCPUS];			       /* last successful target, -1 */
 	uint64_t last_ns[VMM_MAX_VCPUS];
-	uint64_t tiers[4];     /* successes by tier (ipi-aware), [0] unused */
-	uint64_t to_preempted; /* successes whose target had been preempted */
-	uint64_t to_woken;     /* successes whose target was only woken (ready, not preempted) */
+	uint64_t tiers[4];	/* successes by tier (ipi-aware), [0] unused */
+	uint64_t to_preempted;	/* successes whose target had been preempted */
+	uint64_t to_woken;	/* successes whose target was only woken (ready, not preempted) */
+	uint64_t wake_preempts; /* slots given to a woken IPI receiver still waiting */
+	uint64_t wake_preempt_moot; /* the receiver had a slot by then */
 };
 
 /* Per VM. */
@@ -121,11 +170,13 @@ bool sched_start(struct vcpu *v);
 void sched_stop(struct vcpu *v);
 /* After every exit: at quantum expiry, hand the slot to a waiter if there is one. */
 bool sched_tick(struct vcpu *v, uint64_t now);
-/* When the host timer must fire for the quantum (0 = never). */
+/* When the host timer must fire for the quantum or a wakeup preemption (0 = never). */
 uint64_t sched_quantum_end(const struct vcpu *v);
-/* Around KVM_RUN: the at-most-P instrumentation. */
-void sched_run_enter(struct vcpu *v);
-void sched_run_leave(struct vcpu *v);
+/* Around KVM_RUN (now = the entry / exit time): at-most-P, handoff latency, slot time. */
+void sched_run_enter(struct vcpu *v, uint64_t now);
+void sched_run_leave(struct vcpu *v, uint64_t now);
+/* Main thread, after every vCPU thread ended: close the slots' books. */
+void sched_finish(struct sched *s);
 
 /* HLT: give the slot away; while sleeping, undo a wake that found no work; get a slot back. */
 void sched_halt_begin(struct vcpu *v);
@@ -134,7 +185,12 @@ bool sched_halt_end(struct vcpu *v);
 /* Spin notification: ask the policy, maybe yield the slot to its pick. */
 bool sched_on_spin(struct vcpu *v);
 
-/* Any thread: an interrupt was posted to halted v; make it runnable (ready) and queue it. */
-void sched_wake(struct vcpu *v);
+/*
+ * Any thread (src: the sender, or NULL): an interrupt was posted to v, whose
+ * mode is halted. Make it runnable (ready) and queue it or give it a free
+ * slot. True if the scheduler owns the wake (the grant wakes the thread);
+ * false: the caller must bump wake_seq and wake it itself.
+ */
+bool sched_wake(struct vcpu *v, struct vcpu *src);
 
 #endif
