@@ -2,12 +2,14 @@
 """Shared helpers for the bench/ scripts: run vmm on guests, read its JSON,
 summarise repeated measurements as median and spread. Benchmarks compare
 configurations side by side in one run; they never pass or fail."""
+import csv
 import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("VMM_BUILD", os.path.join(ROOT, "build"))
@@ -56,3 +58,57 @@ def summary(xs):
 
 def progress(msg):
     print(msg, file=sys.stderr, flush=True)
+
+
+def meta(argv):
+    """What a result needs to be read later: the commit, the command, the host."""
+    def sh(*cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT).stdout.strip()
+        except OSError:
+            return ""
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
+    except OSError:
+        pass
+    return {
+        "commit": sh("git", "rev-parse", "HEAD"),
+        "dirty": bool(sh("git", "status", "--porcelain", "--untracked-files=no")),
+        "vmm_version": sh(VMM, "--version"),
+        "argv": list(argv),
+        "kernel": os.uname().release,
+        "cpu_model": model,
+        "cpus": os.cpu_count(),
+        "loadavg_before": os.getloadavg(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+class Results:
+    """Every run of a benchmark as a CSV row, plus meta.json and summary.json, in one folder
+    (default bench/results/NAME-TIMESTAMP/, git-ignored). Nothing measured is thrown away."""
+
+    def __init__(self, name, out, argv, columns):
+        self.dir = out or os.path.join(ROOT, "bench", "results",
+                                       f"{name}-{time.strftime('%Y%m%d-%H%M%S')}")
+        os.makedirs(self.dir, exist_ok=True)
+        self.meta = meta(argv)
+        self.columns = columns
+        self.csv = open(os.path.join(self.dir, "runs.csv"), "w", newline="")
+        self.writer = csv.writer(self.csv)
+        self.writer.writerow(columns)
+
+    def row(self, **kv):
+        self.writer.writerow([kv.get(c, "") for c in self.columns])
+        self.csv.flush()
+
+    def finish(self, summary):
+        self.csv.close()
+        self.meta["loadavg_after"] = os.getloadavg()
+        self.meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        for name, obj in (("meta.json", self.meta), ("summary.json", summary)):
+            with open(os.path.join(self.dir, name), "w") as f:
+                json.dump(obj, f, indent=1)
+        progress(f"bench: data in {self.dir}")

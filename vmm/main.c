@@ -178,10 +178,12 @@ static void wait_for_vms(struct vm *vms, unsigned int n, const struct options *o
 			struct vm *vm = &vms[i];
 
 			if (!vm_ended(vm) && o->timeout_ns &&
-			    now_ns() >= vm->t_start + o->timeout_ns)
+			    now_ns() >= vm->t_start + o->timeout_ns) {
+				sched_dump_vm(stderr, vm);
 				vm_end(vm, VM_END_TIMEOUT, 0,
 				       "still running after the %.3f s timeout",
 				       (double)o->timeout_ns / 1e9);
+			}
 			if (vm_ended(vm) && atomic_load(&vm->threads_live) == 0) {
 				if (announced && !announced[i])
 					announce_end(vm, o->quiet);
@@ -239,6 +241,8 @@ static int sched_setup(struct sched *s, const struct options *o)
 		.policy = o->policy,
 		.ipi_window_ns = o->ipi_window_ns,
 		.wake_preempt_ns = o->wake_preempt_ns,
+		.kick_signal = VCPU_KICK_SIGNAL,
+		.preempt_any = getenv("XANY") != NULL,
 	};
 	cpu_set_t allowed;
 	int usable;
@@ -252,6 +256,7 @@ static int sched_setup(struct sched *s, const struct options *o)
 							  : (unsigned int)usable;
 	if (slot_homes(&c, o, &allowed) < 0)
 		return -1;
+	c.allowed = allowed;
 	return sched_init(s, &c) < 0 ? -2 : 0;
 }
 

@@ -27,7 +27,7 @@
  * KVM_RUN stays pending and makes its next KVM_RUN return -EINTR at once, so
  * a kick can never fall between "checked my state" and "entered the guest".
  */
-#define SIG_KICK SIGUSR1
+#define SIG_KICK VCPU_KICK_SIGNAL
 
 static void kick_handler(int sig)
 {
@@ -281,7 +281,8 @@ static enum exit_key vcpu_run_failed(struct vcpu *v, int err)
 		vcpu_drain_kick();
 		/* Nothing posted, not ending, and not our own timer: a kick that found no work. */
 		if (!apic_posted(&v->apic) && !vm_ended(v->vm) &&
-		    !(v->timer.armed_ns && now_ns() >= v->timer.armed_ns))
+		    !(atomic_load(&v->timer.armed_ns) &&
+		      now_ns() >= atomic_load(&v->timer.armed_ns)))
 			v->spurious_kicks++;
 		return EXIT_INTR;
 	}

@@ -14,6 +14,7 @@
 #include "measure/trace.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@ struct kvm_host;
 struct kvm_run;
 
 #define VCPU_CONSOLE_LINE 256
+#define VCPU_KICK_SIGNAL  SIGUSR1 /* blocked but inside KVM_RUN (docs/kicks.md) */
 
 struct vcpu {
 	struct vm *vm;

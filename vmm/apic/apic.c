@@ -378,12 +378,19 @@ int apic_inject(struct vcpu *v, uint64_t now)
 uint64_t apic_timer_ns(struct vcpu *v)
 {
 	struct vcpu_apic *a = &v->apic;
-	uint64_t tsc = lapic_timer_next(&a->l);
+	uint64_t tsc = lapic_timer_next(&a->l), tsc_now, ns_now;
 
-	/* Convert once per deadline: a fresh conversion jitters by a few ns. */
+	/*
+	 * Convert once per deadline: a fresh conversion jitters by a few ns. The
+	 * TSC is read first so that the host time errs late, never early: a host
+	 * timer that fired before the guest's deadline was due would find nothing
+	 * to deliver.
+	 */
 	if (tsc && tsc != a->timer_tsc) {
+		tsc_now = timer_rdtsc();
+		ns_now = now_ns();
 		a->timer_tsc = tsc;
-		a->timer_ns = timer_tsc_to_ns(&v->timer, tsc, now_ns(), timer_rdtsc());
+		a->timer_ns = timer_tsc_to_ns(&v->timer, tsc, ns_now, tsc_now);
 	}
 	return tsc ? a->timer_ns : 0;
 }

@@ -12,13 +12,15 @@
 #define VMM_TIMER_H
 
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 
 struct vcpu_timer {
 	timer_t id;
 	bool created;
-	uint64_t armed_ns; /* CLOCK_MONOTONIC expiry programmed, 0 = disarmed */
+	_Atomic uint64_t armed_ns; /* CLOCK_MONOTONIC expiry programmed, 0 = disarmed; the owner
+				      writes it, a timeout's state dump reads it */
 	uint32_t tsc_khz;
 };
 

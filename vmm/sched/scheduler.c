@@ -10,10 +10,13 @@
 #include "vm.h"
 
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+static int kick_signal; /* the process's, from sched_init */
 
 int sched_init(struct sched *s, const struct sched_config *cfg)
 {
@@ -23,6 +26,7 @@ int sched_init(struct sched *s, const struct sched_config *cfg)
 		s->cfg.policy = &policy_ready;
 	s->track_ipis = s->cfg.policy == &policy_ipi_aware;
 	s->nr_free = cfg->pcpus;
+	kick_signal = cfg->kick_signal;
 	s->t0 = now_ns();
 	for (unsigned int i = 0; i < SCHED_MAX_SLOTS; i++)
 		s->slot[i].since = s->t0;
@@ -92,9 +96,10 @@ static void sched_unlock(struct sched *s)
  * sleep: a same-CPU wakeup, and no thread is woken into a held mutex.
  */
 struct wakes {
-	unsigned int n;
+	unsigned int n, nkick;
 	struct vcpu *v[4];
 	int cpu[4];
+	struct vcpu *kick[4]; /* wakeup-preemption victims to pull out of KVM_RUN */
 };
 
 static void wakes_add(struct wakes *w, struct vcpu *v, int cpu)
@@ -117,6 +122,19 @@ static void pin_thread(struct vcpu *v, int tid, int cpu)
 }
 
 /*
+ * A halting thread drops its pin: whoever wakes it (its own LAPIC timer, an
+ * IPI) should find it on any idle CPU, as Linux would place it, not stuck
+ * behind the owner of its old slot's CPU. Its next grant pins it again.
+ */
+static void unpin_self(struct sched *s, struct vcpu *v)
+{
+	if (atomic_load_explicit(&v->sched.pin_cpu, memory_order_relaxed) < 0)
+		return;
+	if (!sched_setaffinity(0, sizeof(s->cfg.allowed), &s->cfg.allowed))
+		atomic_store_explicit(&v->sched.pin_cpu, -1, memory_order_relaxed);
+}
+
+/*
  * vCPU memory lives until every vCPU thread of the process has been joined
  * (main.c destroys VMs only then), so a wake issued after the unlock never
  * touches freed memory even if its receiver already ran and ended.
@@ -133,6 +151,8 @@ static void wakes_commit(struct wakes *w)
 			pin_thread(v, v->sched.tid, w->cpu[i]);
 		futex_wake(&v->wake_seq);
 	}
+	for (i = 0; i < w->nkick; i++)
+		pthread_kill(w->kick[i]->self, kick_signal);
 }
 
 /* --- under s->lock ------------------------------------------------------ */
@@ -234,7 +254,7 @@ static int slot_release(struct sched *s, struct vcpu *v, uint64_t now)
 	ss->owned_ns += now - ss->since;
 	ss->since = now;
 	vs->slot = -1;
-	vs->wp_target = NULL;
+	atomic_store_explicit(&vs->wp_target, NULL, memory_order_relaxed);
 	s->owner[slot] = NULL;
 	return slot;
 }
@@ -369,6 +389,8 @@ static void leave_slot(struct vcpu *v, bool exiting)
 	if (slot >= 0)
 		trace_emit(&v->trace, now, TR_SLOT_OUT, 0, (uint16_t)slot, 0);
 	wakes_commit(&w);
+	if (!exiting)
+		unpin_self(s, v);
 }
 
 /* Fields 2 and 3 of schedstat: ns on a CPU, ns runnable waiting for one. */
@@ -413,7 +435,11 @@ uint64_t sched_quantum_end(const struct vcpu *v)
 
 	if (!sched_slots(sched_of(v)))
 		return 0;
-	return vs->wp_target && vs->wp_at < vs->slot_end_ns ? vs->wp_at : vs->slot_end_ns;
+	uint64_t wp = atomic_load_explicit(&vs->wp_target, memory_order_acquire)
+			      ? atomic_load_explicit(&vs->wp_at, memory_order_relaxed)
+			      : 0;
+
+	return wp && wp < vs->slot_end_ns ? wp : vs->slot_end_ns;
 }
 
 static const enum event_key handoff_event[NR_HANDOFF_CAUSES] = {
@@ -501,10 +527,10 @@ static void yield_slot(struct sched *s, struct vcpu *v, struct vcpu *t, uint64_t
  */
 static bool wake_preempt(struct sched *s, struct vcpu *v, uint64_t now, struct wakes *w)
 {
-	struct vcpu *t = v->sched.wp_target;
+	struct vcpu *t = atomic_load_explicit(&v->sched.wp_target, memory_order_relaxed);
 	struct yield_ledger *l = &v->vm->vs->ledger;
 
-	v->sched.wp_target = NULL;
+	atomic_store_explicit(&v->sched.wp_target, NULL, memory_order_relaxed);
 	if (t->sched.state != SCHED_RUNNABLE || !t->sched.queued) {
 		l->wake_preempt_moot++;
 		return false;
@@ -521,11 +547,13 @@ bool sched_tick(struct vcpu *v, uint64_t now)
 	struct vcpu_sched *vs = &v->sched;
 	struct wakes w = { 0 };
 
-	if (!sched_slots(s) || (now < vs->slot_end_ns && (!vs->wp_target || now < vs->wp_at)))
+	if (!sched_slots(s) || (now < vs->slot_end_ns && now < sched_quantum_end(v)))
 		return true;
 	now = now_ns(); /* the exit may have waited: a stale time would count that wait twice */
 	sched_lock(s);
-	if (vs->wp_target && now >= vs->wp_at && wake_preempt(s, v, now, &w))
+	if (atomic_load_explicit(&vs->wp_target, memory_order_relaxed) &&
+	    now >= atomic_load_explicit(&vs->wp_at, memory_order_relaxed) &&
+	    wake_preempt(s, v, now, &w))
 		return unlock_and_wait(s, v, &w);
 	if (now < vs->slot_end_ns) {
 		sched_unlock(s);
@@ -586,14 +614,60 @@ bool sched_halt_end(struct vcpu *v)
 	return unlock_and_wait(s, v, &w);
 }
 
-/* The sender src (the caller's own vCPU) will give its slot to t if t still waits at wp_at. */
-static void wake_preempt_arm(struct sched *s, struct vcpu *src, struct vcpu *t, uint64_t now)
+static void wp_set(struct vcpu *x, struct vcpu *t, uint64_t at)
 {
-	if (!s->cfg.wake_preempt_ns || !src || src->vm != t->vm || src->sched.slot < 0 ||
-	    src->sched.wp_target)
+	atomic_store_explicit(&x->sched.wp_at, at, memory_order_relaxed);
+	atomic_store_explicit(&x->sched.wp_target, t, memory_order_release);
+}
+
+/*
+ * A victim for t now: the slot owner (not the sender) that has held its slot
+ * longest, if that is at least the grace, and is not busy with a yield of
+ * its own. NULL if none.
+ */
+static struct vcpu *wake_victim(struct sched *s, struct vcpu *src, uint64_t now)
+{
+	struct vcpu *best = NULL, *o;
+	uint64_t tenure = s->cfg.wake_preempt_ns;
+	unsigned int i;
+
+	for (i = 0; i < s->cfg.pcpus; i++) {
+		o = s->owner[i];
+		if (!o || o == src || atomic_load(&o->sched.in_spin_loop) ||
+		    atomic_load_explicit(&o->sched.wp_target, memory_order_relaxed))
+			continue;
+		if (now - s->slot[i].since >= tenure) {
+			tenure = now - s->slot[i].since;
+			best = o;
+		}
+	}
+	return best;
+}
+
+/*
+ * t was woken and queued: the sender src (the caller's own vCPU) gives t its
+ * slot if t still waits after the grace; with preempt_any, a slot owner that
+ * has held its slot longer than the grace gives it now (kicked out of KVM_RUN).
+ */
+static void wake_preempt_arm(struct sched *s, struct vcpu *src, struct vcpu *t, uint64_t now,
+			     struct wakes *w)
+{
+	struct vcpu *x;
+
+	if (!s->cfg.wake_preempt_ns || !src || src->vm != t->vm)
 		return;
-	src->sched.wp_target = t;
-	src->sched.wp_at = now + s->cfg.wake_preempt_ns;
+	if (s->cfg.preempt_any) {
+		x = wake_victim(s, src, now);
+		if (x) {
+			wp_set(x, t, now);
+			if (w->nkick < 4)
+				w->kick[w->nkick++] = x;
+			return;
+		}
+	}
+	if (src->sched.slot >= 0 &&
+	    !atomic_load_explicit(&src->sched.wp_target, memory_order_relaxed))
+		wp_set(src, t, now + s->cfg.wake_preempt_ns);
 }
 
 /*
@@ -618,7 +692,7 @@ bool sched_wake(struct vcpu *v, struct vcpu *src)
 		v->sched.ready = true; /* seed 1: woken for interrupt delivery */
 		make_runnable(s, v, now, &w);
 		if (v->sched.queued)
-			wake_preempt_arm(s, src, v, now);
+			wake_preempt_arm(s, src, v, now, &w);
 	}
 	/* Runnable or running: an earlier waker queued it or granted it a slot. */
 	atomic_fetch_add(&v->wake_seq, 1);
@@ -659,7 +733,8 @@ static void ledger_success(struct sched *s, struct yield_ledger *l, unsigned int
 {
 	l->successes++;
 	l->pair_successes[from][to]++;
-	if (tier > 0 && tier < 4)
+	/* Only ipi-aware has tiers; the others report every pick as tier 1. */
+	if (s->track_ipis && tier > 0 && tier < 4)
 		l->tiers[tier]++;
 	if (l->last_to[to] == (int)from && now - l->last_ns[to] <= s->cfg.quantum_ns) {
 		l->ping_pong++;
@@ -745,8 +820,13 @@ bool sched_on_spin(struct vcpu *v)
 	uint64_t now, m;
 
 	if (!sched_slots(s)) {
-		if (s)
-			sched_yield();
+		if (!s)
+			return true;
+		/* --sched host: the ledger still counts spin exits, so host runs compare. */
+		sched_lock(s);
+		vm->vs->ledger.spins++;
+		sched_unlock(s);
+		sched_yield();
 		return true;
 	}
 	now = now_ns();
@@ -772,4 +852,45 @@ bool sched_on_spin(struct vcpu *v)
 	trace_emit(&v->trace, now, TR_YIELD, t->id, 0, (uint8_t)pk.tier);
 	yield_slot(s, v, t, now, HANDOFF_YIELD, &w);
 	return unlock_and_wait(s, v, &w);
+}
+
+static const char *const state_names[] = { "running", "runnable", "halted" };
+static const char *const mode_names[] = { "outside", "in-guest", "halted" };
+
+static long long rel_us(uint64_t t, uint64_t now)
+{
+	return t ? ((long long)t - (long long)now) / 1000 : 0;
+}
+
+/*
+ * A VM that made no progress until its timeout: what each vCPU looked like,
+ * so that a lost wakeup or a slot nobody gives back can be told apart.
+ * Scheduler fields under the lock; the rest are published atomics.
+ */
+void sched_dump_vm(FILE *out, struct vm *vm)
+{
+	struct sched *s = vm->sched;
+	uint64_t now = now_ns();
+	unsigned int i;
+
+	if (s)
+		sched_lock(s);
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpu[i];
+		struct vcpu_sched *vs = &v->sched;
+
+		fprintf(out,
+			"vmm: %s vCPU %u: %s, %s%s%s%s, slot %d, granted %d, wake_seq %u, "
+			"cpu %d, timer %+lldus, quantum end %+lldus, pir_on %d, irr_pending %d, "
+			"nmi %u\n",
+			vm->name, i, mode_names[atomic_load(&v->mode) % 3],
+			state_names[vs->state % 3], vs->queued ? " queued" : "",
+			vs->preempted ? " preempted" : "", vs->ready ? " ready" : "", vs->slot,
+			atomic_load(&vs->granted), atomic_load(&v->wake_seq),
+			atomic_load(&vs->pin_cpu), rel_us(atomic_load(&v->timer.armed_ns), now),
+			rel_us(vs->slot_end_ns, now), atomic_load(&v->apic.pir_on),
+			atomic_load(&v->apic.irr_pending), atomic_load(&v->apic.nmi_pending));
+	}
+	if (s)
+		sched_unlock(s);
 }

@@ -20,9 +20,11 @@
 #include "sched/policy.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct vcpu;
 struct vm;
@@ -54,6 +56,9 @@ struct sched_config {
 	uint64_t ipi_window_ns;
 	uint64_t wake_preempt_ns;  /* 0: off */
 	int home[SCHED_MAX_SLOTS]; /* host CPU of each slot, -1: none (Linux places the thread) */
+	int kick_signal;   /* pulls a vCPU thread out of KVM_RUN (a wakeup-preemption victim) */
+	bool preempt_any;  /* wakeup preemption may take any slot held longer than the grace */
+	cpu_set_t allowed; /* where a thread without a slot may run (halted: anywhere) */
 };
 
 /*
@@ -111,13 +116,15 @@ struct vcpu_sched {
 	bool handoff_open;	  /* owner: saw the grant, not yet in KVM_RUN */
 	int slot;		  /* -1: none */
 	struct vcpu *rq_next;
-	uint64_t slot_end_ns;	/* quantum expiry of the slot held */
-	uint64_t runnable_ns;	/* when it last became runnable without a slot */
-	uint64_t grant_ns;	/* when the slot it waits for was handed to it */
-	uint64_t yield_ns;	/* that handoff was a directed yield made at this time; 0 = not */
-	uint64_t run_t0;	/* owner: this KVM_RUN began */
-	struct vcpu *wp_target; /* owner, under the lock: woken IPI receiver waiting for a slot */
-	uint64_t wp_at;		/* then take our slot if it still waits */
+	uint64_t slot_end_ns; /* quantum expiry of the slot held */
+	uint64_t runnable_ns; /* when it last became runnable without a slot */
+	uint64_t grant_ns;    /* when the slot it waits for was handed to it */
+	uint64_t yield_ns;    /* that handoff was a directed yield made at this time; 0 = not */
+	uint64_t run_t0;      /* owner: this KVM_RUN began */
+	/* Wakeup preemption: give our slot to this woken vCPU at wp_at if it still waits. Set
+	 * under the lock (by us, or by a waker choosing us as the victim); read by us unlocked. */
+	struct vcpu *_Atomic wp_target;
+	_Atomic uint64_t wp_at;
 	/* Owner only, for the report. */
 	uint64_t preemptions; /* slot lost at quantum expiry to a waiter */
 	uint64_t slot_waits;
@@ -175,6 +182,9 @@ uint64_t sched_quantum_end(const struct vcpu *v);
 /* Around KVM_RUN (now = the entry / exit time): at-most-P, handoff latency, slot time. */
 void sched_run_enter(struct vcpu *v, uint64_t now);
 void sched_run_leave(struct vcpu *v, uint64_t now);
+/* Main thread, when vm timed out: every vCPU's scheduler and published APIC state, one line each.
+ */
+void sched_dump_vm(FILE *out, struct vm *vm);
 /* Main thread, after every vCPU thread ended: close the slots' books. */
 void sched_finish(struct sched *s);
 
