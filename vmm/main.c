@@ -241,8 +241,6 @@ static int sched_setup(struct sched *s, const struct options *o)
 		.policy = o->policy,
 		.ipi_window_ns = o->ipi_window_ns,
 		.wake_preempt_ns = o->wake_preempt_ns,
-		.kick_signal = VCPU_KICK_SIGNAL,
-		.preempt_any = getenv("XANY") != NULL,
 	};
 	cpu_set_t allowed;
 	int usable;

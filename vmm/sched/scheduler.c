@@ -10,13 +10,10 @@
 #include "vm.h"
 
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int kick_signal; /* the process's, from sched_init */
 
 int sched_init(struct sched *s, const struct sched_config *cfg)
 {
@@ -26,7 +23,6 @@ int sched_init(struct sched *s, const struct sched_config *cfg)
 		s->cfg.policy = &policy_ready;
 	s->track_ipis = s->cfg.policy == &policy_ipi_aware;
 	s->nr_free = cfg->pcpus;
-	kick_signal = cfg->kick_signal;
 	s->t0 = now_ns();
 	for (unsigned int i = 0; i < SCHED_MAX_SLOTS; i++)
 		s->slot[i].since = s->t0;
@@ -96,10 +92,9 @@ static void sched_unlock(struct sched *s)
  * sleep: a same-CPU wakeup, and no thread is woken into a held mutex.
  */
 struct wakes {
-	unsigned int n, nkick;
+	unsigned int n;
 	struct vcpu *v[4];
 	int cpu[4];
-	struct vcpu *kick[4]; /* wakeup-preemption victims to pull out of KVM_RUN */
 };
 
 static void wakes_add(struct wakes *w, struct vcpu *v, int cpu)
@@ -151,8 +146,6 @@ static void wakes_commit(struct wakes *w)
 			pin_thread(v, v->sched.tid, w->cpu[i]);
 		futex_wake(&v->wake_seq);
 	}
-	for (i = 0; i < w->nkick; i++)
-		pthread_kill(w->kick[i]->self, kick_signal);
 }
 
 /* --- under s->lock ------------------------------------------------------ */
@@ -621,50 +614,13 @@ static void wp_set(struct vcpu *x, struct vcpu *t, uint64_t at)
 }
 
 /*
- * A victim for t now: the slot owner (not the sender) that has held its slot
- * longest, if that is at least the grace, and is not busy with a yield of
- * its own. NULL if none.
- */
-static struct vcpu *wake_victim(struct sched *s, struct vcpu *src, uint64_t now)
-{
-	struct vcpu *best = NULL, *o;
-	uint64_t tenure = s->cfg.wake_preempt_ns;
-	unsigned int i;
-
-	for (i = 0; i < s->cfg.pcpus; i++) {
-		o = s->owner[i];
-		if (!o || o == src || atomic_load(&o->sched.in_spin_loop) ||
-		    atomic_load_explicit(&o->sched.wp_target, memory_order_relaxed))
-			continue;
-		if (now - s->slot[i].since >= tenure) {
-			tenure = now - s->slot[i].since;
-			best = o;
-		}
-	}
-	return best;
-}
-
-/*
  * t was woken and queued: the sender src (the caller's own vCPU) gives t its
- * slot if t still waits after the grace; with preempt_any, a slot owner that
- * has held its slot longer than the grace gives it now (kicked out of KVM_RUN).
+ * slot if t still waits after the grace (sched_tick).
  */
-static void wake_preempt_arm(struct sched *s, struct vcpu *src, struct vcpu *t, uint64_t now,
-			     struct wakes *w)
+static void wake_preempt_arm(struct sched *s, struct vcpu *src, struct vcpu *t, uint64_t now)
 {
-	struct vcpu *x;
-
 	if (!s->cfg.wake_preempt_ns || !src || src->vm != t->vm)
 		return;
-	if (s->cfg.preempt_any) {
-		x = wake_victim(s, src, now);
-		if (x) {
-			wp_set(x, t, now);
-			if (w->nkick < 4)
-				w->kick[w->nkick++] = x;
-			return;
-		}
-	}
 	if (src->sched.slot >= 0 &&
 	    !atomic_load_explicit(&src->sched.wp_target, memory_order_relaxed))
 		wp_set(src, t, now + s->cfg.wake_preempt_ns);
@@ -692,7 +648,7 @@ bool sched_wake(struct vcpu *v, struct vcpu *src)
 		v->sched.ready = true; /* seed 1: woken for interrupt delivery */
 		make_runnable(s, v, now, &w);
 		if (v->sched.queued)
-			wake_preempt_arm(s, src, v, now, &w);
+			wake_preempt_arm(s, src, v, now);
 	}
 	/* Runnable or running: an earlier waker queued it or granted it a slot. */
 	atomic_fetch_add(&v->wake_seq, 1);

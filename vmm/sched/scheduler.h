@@ -56,9 +56,7 @@ struct sched_config {
 	uint64_t ipi_window_ns;
 	uint64_t wake_preempt_ns;  /* 0: off */
 	int home[SCHED_MAX_SLOTS]; /* host CPU of each slot, -1: none (Linux places the thread) */
-	int kick_signal;   /* pulls a vCPU thread out of KVM_RUN (a wakeup-preemption victim) */
-	bool preempt_any;  /* wakeup preemption may take any slot held longer than the grace */
-	cpu_set_t allowed; /* where a thread without a slot may run (halted: anywhere) */
+	cpu_set_t allowed;	   /* where a thread without a slot may run (halted: anywhere) */
 };
 
 /*
@@ -122,7 +120,7 @@ struct vcpu_sched {
 	uint64_t yield_ns;    /* that handoff was a directed yield made at this time; 0 = not */
 	uint64_t run_t0;      /* owner: this KVM_RUN began */
 	/* Wakeup preemption: give our slot to this woken vCPU at wp_at if it still waits. Set
-	 * under the lock (by us, or by a waker choosing us as the victim); read by us unlocked. */
+	 * under the lock; atomic so that the state dump may read it. */
 	struct vcpu *_Atomic wp_target;
 	_Atomic uint64_t wp_at;
 	/* Owner only, for the report. */
