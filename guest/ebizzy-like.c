@@ -64,13 +64,24 @@ static void sleep_irq(struct irq_frame *f)
 	apic_eoi();
 }
 
-/* Block for us microseconds: halted, but still serving shootdowns that wake us. */
+/*
+ * Block for us microseconds: halted, but still serving shootdowns that wake
+ * us. The flag is checked with IF=0 and `sti; hlt` follows: STI's shadow
+ * covers HLT. Checked with IF=1, a timer interrupt taken between the check
+ * and the HLT would leave the vCPU halted with nothing left to wake it (seen
+ * as a VM hung in its final barrier when exits fell into that window).
+ */
 static void sleep_us(unsigned int self, uint64_t us)
 {
 	timer_fired[self] = false;
 	apic_tsc_deadline(SLEEP_VECTOR, rdtsc() + us * tsc_khz() / 1000);
-	while (!timer_fired[self])
+	for (;;) {
+		irq_disable();
+		if (timer_fired[self])
+			break;
 		asm volatile("sti; hlt" : : : "memory");
+	}
+	irq_enable();
 }
 
 static void ebizzy(unsigned int self, uint64_t rounds, uint64_t work, uint64_t sleep)
