@@ -11,7 +11,7 @@
  * RSP is 0: the guest sets up its own stack.
  *
  * Guest -> VMM signals are `out` instructions to the ports below, never
- * VMCALL (it livelocks on this KVM, see KVM-FACTS.md).
+ * VMCALL (it livelocks on this KVM, see docs/host-facts.md).
  */
 #ifndef VMM_ABI_H
 #define VMM_ABI_H

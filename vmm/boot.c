@@ -139,7 +139,7 @@ static int boot_cpuid(const struct kvm_host *kvm, int fd, unsigned int id, char 
 			e->edx = id;
 			break;
 		case 0x40000001:
-			/* PV features do not work here (KVM-FACTS.md): advertise none. */
+			/* PV features do not work here (docs/host-facts.md): advertise none. */
 			e->eax = 0;
 			e->edx = 0;
 			break;

@@ -418,7 +418,7 @@ static int vcpu_set_signal_mask(struct vcpu *v, char *err, size_t errlen)
 	return 0;
 }
 
-/* With KVM's LAPIC, APs start UNINITIALIZED and KVM_RUN would block (KVM-FACTS.md). */
+/* With KVM's LAPIC, APs start UNINITIALIZED and KVM_RUN would block (docs/host-facts.md). */
 static int vcpu_set_runnable(struct vcpu *v, char *err, size_t errlen)
 {
 	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-/* How long to wait for an IRQ-window exit before a self-timer kicks us (KVM-FACTS.md). */
+/* How long to wait for an IRQ-window exit before a self-timer kicks us (docs/host-facts.md). */
 #define WINDOW_TIMER_NS 100000ull
 
 #define BIT(v)	(1ull << ((v)&63))
