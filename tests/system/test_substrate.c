@@ -20,6 +20,8 @@
 #include <string.h>
 
 #define EBIZZY "ebizzy-like:vcpus=4:args=rounds=6,sleep=200"
+/* Long sleeps: the receivers are halted when the shootdowns come, even in a slow (TSan) build. */
+#define SLEEPY "ebizzy-like:vcpus=4:args=rounds=12,sleep=1000"
 
 static const char *spec(const char *s)
 {
@@ -187,9 +189,9 @@ static json_int_t preempt_grants(const struct vmm_run *r)
 static void test_wake_preempt(void **state)
 {
 	const char *on[] = { "--quiet",	       "--pcpus", "1",		"--policy", "none",
-			     "--wake-preempt", "100us",	  spec(EBIZZY), NULL };
+			     "--wake-preempt", "100us",	  spec(SLEEPY), NULL };
 	const char *off[] = { "--quiet",	"--pcpus", "1",		 "--policy", "none",
-			      "--wake-preempt", "off",	   spec(EBIZZY), NULL };
+			      "--wake-preempt", "off",	   spec(SLEEPY), NULL };
 	struct vmm_run r;
 
 	(void)state;
