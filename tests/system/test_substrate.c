@@ -212,6 +212,28 @@ static void test_wake_preempt(void **state)
 	vmm_run_free(&r);
 }
 
+/*
+ * The shortest quantum --quantum accepts still runs guest code to the end
+ * (10 us ran none: every slot's timer had fired before the guest ran).
+ */
+static void test_short_quantum(void **state)
+{
+	const char *args[] = { "--quiet",
+			       "--timeout",
+			       "60",
+			       "--quantum",
+			       "50us",
+			       spec("hello:vcpus=4"),
+			       spec("hello:vcpus=4"),
+			       NULL };
+	struct vmm_run r;
+
+	(void)state;
+	assert_int_equal(vmm_run(&r, args), 0);
+	check_ok(&r, "--quantum 50us");
+	vmm_run_free(&r);
+}
+
 /* Many VMs and vCPUs on few slots: every handoff still closes, nobody is left asleep. */
 static void test_crowd(void **state)
 {
@@ -234,7 +256,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_homes), cmocka_unit_test(test_explicit_homes),
 		cmocka_unit_test(test_taskset),	      cmocka_unit_test(test_bad_slot_cpu),
-		cmocka_unit_test(test_wake_preempt),  cmocka_unit_test(test_crowd),
+		cmocka_unit_test(test_wake_preempt),  cmocka_unit_test(test_short_quantum),
+		cmocka_unit_test(test_crowd),
 	};
 
 	vmmtest_require_kvm("system/test_substrate");

@@ -276,7 +276,11 @@ static void test_cli_sched(void **state)
 	expect_cli_error("--sched", "cfs", "--sched: expected 'slots' or 'host', got 'cfs'");
 	expect_cli_error("--pcpus", "0", "--pcpus: expected an integer in 1..256, got '0'");
 	expect_cli_error("--quantum", "1us",
-			 "--quantum: expected a duration in 10us..10s, got '1us'");
+			 "--quantum: expected a duration in 50us..10s, got '1us' (a handoff and a "
+			 "KVM entry take ~30 us here: a shorter slot may run no guest code)");
+	expect_cli_error("--quantum", "20us",
+			 "--quantum: expected a duration in 50us..10s, got '20us' (a handoff and "
+			 "a KVM entry take ~30 us here: a shorter slot may run no guest code)");
 	expect_cli_error("--ipi-window", "0",
 			 "--ipi-window: expected a duration like 50ms, got '0'");
 	/* Slot options with --sched host are refused, whatever their order. */

@@ -311,6 +311,7 @@ static bool wait_slot(struct vcpu *v)
 	}
 	atomic_store_explicit(&vs->granted, false, memory_order_relaxed);
 	vs->handoff_open = true;
+	vs->slot_started = false;
 	now = now_ns();
 	/* Fields below were written by the granter before its release store of granted. */
 	trace_emit(&v->trace, vs->grant_ns, TR_SLOT_IN, 0, (uint16_t)vs->slot, 0);
@@ -422,16 +423,28 @@ void sched_finish(struct sched *s)
 	}
 }
 
-uint64_t sched_quantum_end(const struct vcpu *v)
+uint64_t sched_quantum_end(struct vcpu *v)
 {
-	const struct vcpu_sched *vs = &v->sched;
+	struct vcpu_sched *vs = &v->sched;
+	uint64_t wp, now;
 
 	if (!sched_slots(sched_of(v)))
 		return 0;
-	uint64_t wp = atomic_load_explicit(&vs->wp_target, memory_order_acquire)
-			      ? atomic_load_explicit(&vs->wp_at, memory_order_relaxed)
-			      : 0;
-
+	/*
+	 * The first time the timer is armed after a grant, just before KVM_RUN:
+	 * the slot's time starts now, not at the grant, so the handoff is not
+	 * charged to the receiver and a quantum shorter than a handoff still runs
+	 * guest code (10 us quanta used to run none: the timer had expired).
+	 */
+	if (!vs->slot_started) {
+		now = now_ns();
+		if (now > vs->grant_ns)
+			vs->slot_end_ns += now - vs->grant_ns;
+		vs->slot_started = true;
+	}
+	wp = atomic_load_explicit(&vs->wp_target, memory_order_acquire)
+		     ? atomic_load_explicit(&vs->wp_at, memory_order_relaxed)
+		     : 0;
 	return wp && wp < vs->slot_end_ns ? wp : vs->slot_end_ns;
 }
 
