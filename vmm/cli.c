@@ -79,7 +79,8 @@ void cli_usage(FILE *out)
 		"\n"
 		"exit status: 0 every VM shut down with status 0; 1 a VM failed (guest status,\n"
 		"triple fault, unexpected exit, timeout, interrupted); 2 bad option or image;\n"
-		"3 KVM or host setup failed.\n",
+		"3 KVM or host setup failed; 4 every VM succeeded but the report could not be\n"
+		"written to stdout.\n",
 		DEFAULT_VCPUS, VMM_MAX_VCPUS, TRACE_DEFAULT_EVENTS, SCHED_MAX_SLOTS, policies,
 		SCHED_DEFAULT_WAKE_PREEMPT_STR);
 }

@@ -82,8 +82,8 @@ static void stop_handler(int sig)
 }
 
 /*
- * SIGINT and SIGTERM are blocked in every thread (before any exists) and
- * taken only inside the main thread's ppoll. Not a signalfd: every signal
+ * SIGINT, SIGTERM and SIGHUP (a closed terminal) are blocked in every thread
+ * (before any exists) and taken only inside the main thread's ppoll. Not a signalfd: every signal
  * sent to any thread of the process (each kick, each quantum timer) wakes a
  * signalfd's poller, and the main thread would preempt vCPU threads for
  * nothing. `wait` is the mask ppoll sleeps with.
@@ -98,15 +98,20 @@ static int block_process_signals(sigset_t *wait)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = stop_handler;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0 ||
+	    sigaction(SIGHUP, &sa, NULL) < 0)
 		return -1;
+	/* A closed stdout must not kill the run before the JSON is written (report.c). */
+	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	if (pthread_sigmask(SIG_BLOCK, &set, wait))
 		return -1;
 	sigdelset(wait, SIGINT);
 	sigdelset(wait, SIGTERM);
+	sigdelset(wait, SIGHUP);
 	return 0;
 }
 

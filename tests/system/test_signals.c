@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * Ctrl-C and SIGTERM reach the main thread, which sleeps in ppoll with only
- * those two unblocked (every vCPU thread blocks them): a run that would go
- * on for minutes ends at once with every VM "interrupted", the report on
- * stdout, the JSON written and exit status 1.
+ * Ctrl-C, SIGTERM and SIGHUP reach the main thread, which sleeps in ppoll
+ * with only those unblocked (every vCPU thread blocks them): a run that would
+ * go on for minutes ends at once with every VM "interrupted", the report on
+ * stdout, the JSON written and exit status 1. A report that cannot be
+ * written (stdout on a full device) is exit status 4, not success.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -59,11 +60,42 @@ static void test_sigterm(void **state)
 	interrupt_with("TERM", "Terminated");
 }
 
+/* A closed terminal: SIGHUP ends the run like SIGTERM, report and JSON included. */
+static void test_sighup(void **state)
+{
+	(void)state;
+	interrupt_with("HUP", "Hangup");
+}
+
+/*
+ * A report that cannot be written is an error, not a success: stdout on a
+ * full device exits 4 with the reason, and the JSON still says so.
+ */
+static void test_stdout_full(void **state)
+{
+	const char *prefix[] = { "sh", "-c", "exec \"$0\" \"$@\" >/dev/full", NULL };
+	char spec[512];
+	const char *args[] = { "--quiet", spec, NULL };
+	struct vmm_run r;
+
+	(void)state;
+	snprintf(spec, sizeof(spec), "%s:vcpus=2", guest("hello"));
+	assert_int_equal(vmm_run_under(&r, prefix, args), 0);
+	if (r.status != 4 ||
+	    !strstr(r.err, "vmm: stdout: cannot write the report: No space left on device"))
+		fail_msg("stdout on /dev/full: exit %d, stderr: %s", r.status, r.err);
+	assert_non_null(r.json);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "exit_code")), 4);
+	vmm_run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sigint),
 		cmocka_unit_test(test_sigterm),
+		cmocka_unit_test(test_sighup),
+		cmocka_unit_test(test_stdout_full),
 	};
 
 	vmmtest_require_kvm("system/test_signals");

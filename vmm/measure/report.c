@@ -446,6 +446,22 @@ static void report_failures(struct vm *vms, unsigned int n)
 }
 
 /* per_vm[0..n) and ev[0..n) per VM; per_vm[n] and ev[n] all VMs. */
+/*
+ * A report nobody could read is a failed run: a full disk, or a pipe whose
+ * reader left (SIGPIPE is ignored, so the write fails instead of killing us
+ * before the JSON is written). The error indicator also keeps what failed
+ * earlier, guest console lines included.
+ */
+static int report_flush_stdout(void)
+{
+	int err = fflush(stdout) == EOF ? errno : 0;
+
+	if (!err && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "vmm: stdout: cannot write the report: %s\n", strerror(err ? err : EIO));
+	return -1;
+}
+
 int report_emit(struct vm *vms, unsigned int n, const struct options *o, uint64_t wall_ns)
 {
 	struct exit_stats *per_vm = calloc(n + 1, sizeof(*per_vm));
@@ -473,7 +489,8 @@ int report_emit(struct vm *vms, unsigned int n, const struct options *o, uint64_
 	report_ipis(stdout, vms, n);
 	report_sched_text(stdout, vms, n);
 	report_tables(stdout, vms, n, o, per_vm, &per_vm[n], &ev[n]);
-	fflush(stdout);
+	if (report_flush_stdout() < 0 && !rc)
+		rc = REPORT_EXIT_OUTPUT;
 	report_failures(vms, n);
 	if (o->json && report_json(o->json, vms, n, o, wall_ns, rc, per_vm, ev) < 0)
 		rc = 3;

@@ -21,4 +21,7 @@ int report_emit(struct vm *vms, unsigned int n, const struct options *o, uint64_
 void report_exit_table(FILE *out, const char *title, const struct exit_stats *s, int sort,
 		       int timed);
 
+/* The exit status of a run whose VMs all succeeded but whose report could not be written. */
+#define REPORT_EXIT_OUTPUT 4
+
 #endif
