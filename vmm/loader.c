@@ -267,6 +267,14 @@ int loader_parse(const void *file, size_t size, uint64_t ram_size, uint64_t rese
 	unsigned int i;
 
 	memset(img, 0, sizeof(*img));
+	/* A short file that does not even start like ELF is not a truncated ELF. */
+	if (size < SELFMAG)
+		return fail(err, errlen, "not an ELF file (%zu bytes)", size);
+	if (memcmp(file, ELFMAG, SELFMAG)) {
+		memset(&eh, 0, sizeof(eh));
+		memcpy(&eh, file, size < sizeof(eh) ? size : sizeof(eh));
+		return check_ident(&eh, err, errlen);
+	}
 	if (size < sizeof(eh))
 		return fail(err, errlen, "truncated ELF header (%zu bytes)", size);
 	memcpy(&eh, file, sizeof(eh));

@@ -178,6 +178,21 @@ static void test_truncated_header(void **state)
 	free(t);
 }
 
+/* A short file that is not ELF at all (a shell script) says so, rather than "truncated". */
+static void test_short_non_elf(void **state)
+{
+	static const char script[] = "#!/bin/sh\necho hi\n";
+	struct loader_image img;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(
+		loader_parse(script, sizeof(script) - 1, 16u << 20, 0, &img, err, sizeof(err)), -1);
+	assert_string_equal(err, "bad ELF magic 23 21 2f 62 (not an ELF file)");
+	assert_int_equal(loader_parse(script, 3, 16u << 20, 0, &img, err, sizeof(err)), -1);
+	assert_string_equal(err, "not an ELF file (3 bytes)");
+}
+
 static void test_bad_magic(void **state)
 {
 	struct image *t = new_image();
@@ -581,6 +596,7 @@ int main(void)
 		cmocka_unit_test(test_empty_segment_ignored),
 		cmocka_unit_test(test_adjacent),
 		cmocka_unit_test(test_truncated_header),
+		cmocka_unit_test(test_short_non_elf),
 		cmocka_unit_test(test_bad_magic),
 		cmocka_unit_test(test_class32),
 		cmocka_unit_test(test_class_invalid),
