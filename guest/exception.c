@@ -2,7 +2,10 @@
 /*
  * vCPU 0 raises a CPU exception the library reports, ending the VM with
  * VMM_STATUS_EXCEPTION(vector). Args: vector=N picks it: 0 (#DE, default),
- * 6 (#UD), 13 (#GP), 14 (#PF). Not int3: this KVM cannot emulate it.
+ * 6 (#UD), 13 (#GP), 14 (#PF), 31 (`int $31`: this KVM cannot emulate it, nor
+ * int3, so the VM ends in an emulation failure). report=N shuts down as if
+ * vector N had been taken, for the host's naming of vectors no guest can raise
+ * here (reserved ones, interrupts).
  */
 #include "guest.h"
 
@@ -32,10 +35,12 @@ static void general_protection(void)
 
 void guest_main(unsigned int cpu)
 {
-	uint64_t vector = arg_u64("vector", 0);
+	uint64_t vector = arg_u64("vector", 0), report = arg_u64("report", 256);
 
 	if (cpu != 0)
 		return;
+	if (report < 256)
+		shutdown(VMM_STATUS_EXCEPTION(report));
 
 	printf("exception: vCPU 0 raises vector %lu\n", vector);
 	switch (vector) {
@@ -51,8 +56,11 @@ void guest_main(unsigned int cpu)
 	case 14:
 		page_fault();
 		break;
+	case 31:
+		asm volatile("int $31");
+		break;
 	default:
-		printf("exception: vector=%lu not supported (0, 6, 13, 14)\n", vector);
+		printf("exception: vector=%lu not supported (0, 6, 13, 14, 31)\n", vector);
 		shutdown(GUEST_STATUS_BAD_ARGS);
 	}
 	printf("exception: vector %lu did not fault\n", vector);

@@ -223,6 +223,41 @@ static const char *kvm_exit_name(uint32_t reason)
 	return kvm_exit_names[reason];
 }
 
+/*
+ * KVM's instruction emulator gave up (all guest code is emulated here, and
+ * it cannot do int3, int n, SSE...): say so, with the instruction bytes, from
+ * KVM when it reports them, else the first 8 from guest memory (our guests
+ * are identity-mapped, so RIP is a guest physical address).
+ */
+static void vcpu_emulation_failed(struct vcpu *v, unsigned long long rip)
+{
+	struct kvm_run *run = v->run;
+	const uint8_t *insn = NULL;
+	char bytes[15 * 3 + 1] = "";
+	unsigned int n = 0, i;
+
+	if (run->emulation_failure.ndata >= 3 &&
+	    (run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
+		insn = run->emulation_failure.insn_bytes;
+		n = run->emulation_failure.insn_size;
+	}
+	/* This KVM reports one byte at most: read the instruction from guest memory then. */
+	if (n < 2 || n > 15) {
+		n = 8;
+		insn = vm_gpa(v->vm, rip, n);
+		while (!insn && --n)
+			insn = vm_gpa(v->vm, rip, n);
+	}
+	for (i = 0; insn && i < n; i++)
+		snprintf(bytes + 3 * i, sizeof(bytes) - 3 * i, "%02x ", insn[i]);
+	if (insn && n)
+		bytes[3 * n - 1] = 0;
+	vm_end(v->vm, VM_END_BAD_EXIT, 0,
+	       "vCPU %u: KVM could not emulate the instruction at RIP 0x%llx (bytes %s): an "
+	       "instruction this KVM's emulator lacks (int3, int n, SSE, ...)",
+	       v->id, rip, insn ? bytes : "unreadable");
+}
+
 static enum exit_key vcpu_bad_exit(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
@@ -236,6 +271,10 @@ static enum exit_key vcpu_bad_exit(struct vcpu *v)
 		       (unsigned long long)run->mmio.phys_addr, rip);
 		return EXIT_MMIO;
 	case KVM_EXIT_INTERNAL_ERROR:
+		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
+			vcpu_emulation_failed(v, rip);
+			return EXIT_INTERNAL_ERROR;
+		}
 		vm_end(v->vm, VM_END_BAD_EXIT, 0,
 		       "vCPU %u: KVM internal error, suberror %u (RIP 0x%llx)", v->id,
 		       run->internal.suberror, rip);

@@ -182,6 +182,54 @@ static void test_exception_reported(void **state)
 	vmm_run_free(&r);
 }
 
+/* What the guest died of is named: an exception, a reserved vector, an interrupt. */
+static void test_vector_names(void **state)
+{
+	static const struct {
+		const char *report, *want;
+	} cases[] = {
+		{ "13", "unhandled exception #GP (vector 13)" },
+		{ "31", "unhandled reserved exception (vector 31)" },
+		{ "29", "unhandled exception #VC (vector 29)" },
+		{ "64", "unhandled interrupt (vector 64)" },
+	};
+	char spec[512];
+	const char *args[] = { "--quiet", spec, NULL };
+	struct vmm_run r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(spec, sizeof(spec), "%s:args=report=%s", guest("exception"),
+			 cases[i].report);
+		assert_int_equal(vmm_run(&r, args), 0);
+		assert_int_equal(r.status, 1);
+		if (!strstr(vm_str(&r, 0, "message"), cases[i].want))
+			fail_msg("report=%s: '%s', want '%s'", cases[i].report,
+				 vm_str(&r, 0, "message"), cases[i].want);
+		vmm_run_free(&r);
+	}
+}
+
+/* An instruction KVM's emulator lacks (int $31) is named as such, with its bytes; hello runs on. */
+static void test_emulation_failure(void **state)
+{
+	char spec[512];
+	const char *args[] = { "--quiet", spec, guest("hello"), NULL };
+	struct vmm_run r;
+
+	(void)state;
+	snprintf(spec, sizeof(spec), "%s:args=vector=31", guest("exception"));
+	assert_int_equal(vmm_run(&r, args), 0);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(vm_str(&r, 0, "end"), "unexpected-exit");
+	if (!strstr(vm_str(&r, 0, "message"), "KVM could not emulate the instruction at RIP") ||
+	    !strstr(vm_str(&r, 0, "message"), "(bytes cd 1f"))
+		fail_msg("message: %s", vm_str(&r, 0, "message"));
+	assert_true(json_is_true(json_object_get(report_vm(&r, 1), "ok")));
+	vmm_run_free(&r);
+}
+
 static void test_timeout(void **state)
 {
 	const char *args[] = { "--timeout", "1.5", guest("forever"), guest("hello"), NULL };
@@ -226,6 +274,8 @@ int main(void)
 		cmocka_unit_test(test_three_vms),
 		cmocka_unit_test(test_triple_fault_beside_healthy),
 		cmocka_unit_test(test_exception_reported),
+		cmocka_unit_test(test_emulation_failure),
+		cmocka_unit_test(test_vector_names),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_spin_notify_counted),
 	};

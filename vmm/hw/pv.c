@@ -79,24 +79,37 @@ static void pv_result(struct vcpu *v, uint32_t gpa)
 	vm_add_result(v->vm, v->id, &r);
 }
 
+/* SDM vol. 3 table 6-1 (and AMD's #HV, #VC, #SX); the gaps are reserved vectors. */
 static const char *const exception_names[32] = {
-	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS",
-	"#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+	"#DE", "#DB", "NMI", "#BP", "#OF",	  "#BR",	"#UD",	      "#NM", "#DF",
+	"CSO", "#TS", "#NP", "#SS", "#GP",	  "#PF",	"#15",	      "#MF", "#AC",
+	"#MC", "#XM", "#VE", "#CP", [28] = "#HV", [29] = "#VC", [30] = "#SX",
 };
+
+/* What a vector the guest died of was: "exception #GP", a reserved one, or an interrupt. */
+static void vector_name(unsigned int vec, char *buf, size_t len)
+{
+	if (vec >= 32)
+		snprintf(buf, len, "interrupt");
+	else if (exception_names[vec])
+		snprintf(buf, len, "exception %s", exception_names[vec]);
+	else
+		snprintf(buf, len, "reserved exception");
+}
 
 static void pv_shutdown(struct vcpu *v, uint32_t status)
 {
-	const char *name;
+	char name[32];
 
 	if (!status) {
 		vm_end(v->vm, VM_END_SHUTDOWN, 0, "vCPU %u shut the VM down with status 0", v->id);
 		return;
 	}
 	if (VMM_STATUS_IS_EXCEPTION(status)) {
-		name = exception_names[status & 31];
+		vector_name(status & 0xff, name, sizeof(name));
 		vm_end(v->vm, VM_END_SHUTDOWN, status,
-		       "guest failed: unhandled exception %s (vector %u) on vCPU %u",
-		       name ? name : "?", status & 0xff, v->id);
+		       "guest failed: unhandled %s (vector %u) on vCPU %u", name, status & 0xff,
+		       v->id);
 		return;
 	}
 	vm_end(v->vm, VM_END_SHUTDOWN, status, "guest failed: vCPU %u shut down with status %u",
