@@ -216,6 +216,9 @@ int vm_create(struct vm *vm, const struct kvm_host *kvm, const struct vm_config 
 		vm->tsc_khz = (uint32_t)khz;
 	}
 	for (i = 0; i < vm->nr_vcpus; i++)
+		lapic_set_min_period(&vm->vcpu[i]->apic.l,
+				     (uint64_t)vm->tsc_khz * LAPIC_MIN_PERIOD_US / 1000);
+	for (i = 0; i < vm->nr_vcpus; i++)
 		vm_write_boot_info(vm, i);
 	return 0;
 }

@@ -182,6 +182,31 @@ static void test_exception_reported(void **state)
 	vmm_run_free(&r);
 }
 
+/*
+ * A periodic LAPIC timer of 1000 cycles with interrupts off used to stall its
+ * vCPU in exits for good; clamped to 200 us it finishes, fires at most once
+ * per 200 us, and the VM beside it is untouched.
+ */
+static void test_timer_storm(void **state)
+{
+	const char *args[] = { "--quiet",      "--timeout", "30", guest("timer-storm"),
+			       guest("hello"), NULL };
+	json_t *ints;
+	struct vmm_run r;
+	double secs;
+
+	(void)state;
+	assert_int_equal(vmm_run(&r, args), 0);
+	vmm_expect_ok(&r, "timer-storm");
+	assert_true(report_result(&r, 0, "timer-storm", "ticks") >= 3);
+	ints = json_object_get(report_vm(&r, 0), "interrupts");
+	secs = json_number_value(json_object_get(report_vm(&r, 0), "seconds"));
+	if (report_int(ints, "timer_fired") > (json_int_t)(secs / 200e-6) + 2)
+		fail_msg("%lld timer expiries in %.3f s: faster than one per 200 us",
+			 (long long)report_int(ints, "timer_fired"), secs);
+	vmm_run_free(&r);
+}
+
 /* What the guest died of is named: an exception, a reserved vector, an interrupt. */
 static void test_vector_names(void **state)
 {
@@ -276,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_exception_reported),
 		cmocka_unit_test(test_emulation_failure),
 		cmocka_unit_test(test_vector_names),
+		cmocka_unit_test(test_timer_storm),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_spin_notify_counted),
 	};

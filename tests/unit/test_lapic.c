@@ -820,6 +820,43 @@ static void test_timer_periodic_rearm(void **state)
 	assert_int_equal(lapic_timer_next(&l), t0 + 3 * period);
 }
 
+/*
+ * A periodic timer faster than the minimum period fires at the minimum (as
+ * KVM's min_timer_period_us), and its count still reads within 0..initial.
+ * One-shot timers are not clamped. The minimum survives an APIC reset.
+ */
+static void test_timer_periodic_clamped(void **state)
+{
+	const uint64_t t0 = 5000, min = 1000; /* count 10 at divide 2 would be 20 cycles */
+	struct lapic_timer_event ev;
+	uint64_t v = 0;
+	struct lapic l;
+
+	(void)state;
+	x2apic_up(&l, 0);
+	lapic_set_min_period(&l, min);
+	wr(&l, X_TDCR, 0x0, 0);
+	wr(&l, X_TIMER, 0x41 | PERIODIC, 0);
+	wr(&l, X_TMICT, 10, t0);
+	assert_int_equal(lapic_timer_next(&l), t0 + min);
+	assert_int_equal(lapic_rdmsr(&l, X_TMCCT, t0 + 1, &v), LAPIC_OK);
+	assert_int_equal(v, 10);
+	assert_true(lapic_timer_fire(&l, t0 + min, &ev));
+	assert_int_equal(lapic_timer_next(&l), t0 + 2 * min);
+	/* One-shot: the count as programmed. */
+	wr(&l, X_TIMER, 0x41, 0);
+	wr(&l, X_TMICT, 10, t0);
+	assert_int_equal(lapic_timer_next(&l), t0 + 20);
+	/* Through a global disable and re-enable the minimum stays. */
+	wr(&l, APIC_BASE, 0xfee00000ull | BSP, 0);
+	wr(&l, APIC_BASE, 0xfee00000ull | EN | BSP, 0);
+	wr(&l, APIC_BASE, 0xfee00000ull | EN | EXTD | BSP, 0);
+	wr(&l, X_SVR, 0x1ff, 0);
+	wr(&l, X_TIMER, 0x41 | PERIODIC, 0);
+	wr(&l, X_TMICT, 10, t0);
+	assert_int_equal(lapic_timer_next(&l), t0 + min);
+}
+
 static void test_timer_periodic_missed(void **state)
 {
 	const uint64_t t0 = 5000, period = 200;
@@ -1101,6 +1138,7 @@ int main(void)
 		cmocka_unit_test(test_timer_oneshot_every_divide),
 		cmocka_unit_test(test_timer_periodic_rearm),
 		cmocka_unit_test(test_timer_periodic_missed),
+		cmocka_unit_test(test_timer_periodic_clamped),
 		cmocka_unit_test(test_timer_current_count),
 		cmocka_unit_test(test_timer_masked),
 		cmocka_unit_test(test_timer_svr_disabled_and_illegal),

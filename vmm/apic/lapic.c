@@ -99,28 +99,44 @@ static uint64_t timer_divisor(const struct lapic *l)
 	return 1ull << ((n + 1) & 7);
 }
 
+/*
+ * A periodic timer is clamped to timer_min_period, as KVM clamps it to
+ * min_timer_period_us: an initial count of 1000 at divide 1 would expire
+ * every 0.4 us, and every expiry is an exit (docs/kicks.md, "The timer").
+ */
 static uint64_t timer_period(const struct lapic *l)
 {
-	return (uint64_t)l->timer_icr * timer_divisor(l);
+	uint64_t p = (uint64_t)l->timer_icr * timer_divisor(l);
+
+	if (timer_mode(l) == LAPIC_LVT_TIMER_PERIODIC && p < l->timer_min_period)
+		p = l->timer_min_period;
+	return p;
 }
 
 /* Registers after RESET, INIT or a global disable ("Local APIC State After Power-Up or Reset"). */
 static void regs_reset(struct lapic *l)
 {
 	uint32_t id = l->id;
-	uint64_t base = l->apic_base;
+	uint64_t base = l->apic_base, min_period = l->timer_min_period;
 	int i;
 
 	memset(l, 0, sizeof(*l));
 	l->id = id;
 	l->apic_base = base;
+	l->timer_min_period = min_period;
 	l->svr = 0xff;
 	for (i = 0; i < LAPIC_LVT_NR; i++)
 		l->lvt[i] = LAPIC_LVT_MASKED;
 }
 
+void lapic_set_min_period(struct lapic *l, uint64_t cycles)
+{
+	l->timer_min_period = cycles;
+}
+
 void lapic_init(struct lapic *l, uint32_t id)
 {
+	l->timer_min_period = 0;
 	l->id = id;
 	l->apic_base = LAPIC_BASE_DEFAULT | LAPIC_BASE_EN | (id == 0 ? LAPIC_BASE_BSP : 0);
 	regs_reset(l);
@@ -250,7 +266,9 @@ static uint32_t timer_current(const struct lapic *l, uint64_t now)
 	} else {
 		return 0;
 	}
-	return (uint32_t)((left + d - 1) / d);
+	left = (left + d - 1) / d;
+	/* A clamped period runs longer than the count: the count never reads above its start. */
+	return left > l->timer_icr ? l->timer_icr : (uint32_t)left;
 }
 
 bool lapic_timer_fire(struct lapic *l, uint64_t now, struct lapic_timer_event *ev)

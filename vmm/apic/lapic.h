@@ -116,9 +116,13 @@ struct lapic {
 	uint32_t timer_dcr;		 /* divide configuration */
 	uint64_t irr[4], isr[4], tmr[4]; /* 256 bits each: vector v is bit v % 64 of word v / 64 */
 	bool timer_armed;
-	uint64_t timer_deadline; /* guest TSC of the next expiry while armed */
-	uint64_t tsc_deadline;	 /* IA32_TSC_DEADLINE */
+	uint64_t timer_deadline;   /* guest TSC of the next expiry while armed */
+	uint64_t tsc_deadline;	   /* IA32_TSC_DEADLINE */
+	uint64_t timer_min_period; /* cycles; a periodic timer never fires faster (0: no limit) */
 };
+
+/* KVM's min_timer_period_us: a faster periodic timer would only stall its vCPU with exits. */
+#define LAPIC_MIN_PERIOD_US 200
 
 /* What the caller must do after a successful lapic_wrmsr. */
 struct lapic_effect {
@@ -142,6 +146,8 @@ static inline uint32_t lapic_x2apic_ldr(uint32_t id)
 
 /* Power-up state: xAPIC mode (EN=1, EXTD=0), BSP iff id == 0, LVTs masked, SVR 0xFF. */
 void lapic_init(struct lapic *l, uint32_t id);
+/* The shortest period of a periodic timer, in TSC cycles (kept across resets). */
+void lapic_set_min_period(struct lapic *l, uint64_t cycles);
 
 /* True for the MSRs this module emulates: APIC_BASE, TSC_DEADLINE, 0x800-0x8FF. */
 bool lapic_msr_is_apic(uint32_t msr);
