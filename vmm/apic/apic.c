@@ -202,6 +202,24 @@ enum exit_key apic_rdmsr(struct vcpu *v)
 	return lapic_msr_is_apic(run->msr.index) ? EXIT_RDMSR_APIC : EXIT_RDMSR_OTHER;
 }
 
+/*
+ * A disable discarded IRR: the IPIs waiting there were neither delivered nor
+ * coalesced, so they count as dropped, and the bookkeeping of where IRR bits
+ * came from starts afresh (a later IPI of the same vector is a new one). What
+ * is still posted is merged later into the reset APIC, and dropped there if it
+ * is still disabled.
+ */
+static void apic_discard(struct vcpu_apic *a)
+{
+	unsigned int w;
+
+	for (w = 0; w < 4; w++) {
+		a->c.ipi_dropped += (uint64_t)__builtin_popcountll(a->from_ipi[w]);
+		a->from_ipi[w] = 0;
+		a->from_timer[w] = 0;
+	}
+}
+
 enum exit_key apic_wrmsr(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
@@ -220,6 +238,8 @@ enum exit_key apic_wrmsr(struct vcpu *v)
 		apic_send(v, eff.icr);
 	if (eff.eoi_vector >= 0)
 		apic_track_eoi(v, (uint8_t)eff.eoi_vector);
+	if (eff.reset)
+		apic_discard(&v->apic);
 	apic_publish(&v->apic);
 	return wrmsr_key(run->msr.index);
 }

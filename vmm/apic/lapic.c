@@ -377,6 +377,7 @@ static int write_apic_base(struct lapic *l, uint64_t val, struct lapic_effect *e
 	/* A disabled APIC loses all register state but its ID. */
 	if (new == MODE_DISABLED && old != MODE_DISABLED) {
 		eff->timer_changed = l->timer_armed;
+		eff->reset = true;
 		regs_reset(l);
 	}
 	return LAPIC_OK;

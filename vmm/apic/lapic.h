@@ -129,6 +129,7 @@ struct lapic_effect {
 	bool send_ipi;	    /* route `icr` (ICR write, or SELF_IPI as a self fixed IPI) */
 	bool timer_changed; /* lapic_timer_next() changed: reprogram the host timer */
 	int eoi_vector;	    /* vector an EOI retired from ISR, -1 if none */
+	bool reset;	    /* the APIC was disabled: IRR, ISR and the rest were discarded */
 	uint64_t icr;
 };
 
