@@ -39,7 +39,8 @@ void cli_usage(FILE *out)
 		"options:\n"
 		"  --vcpus N          vCPUs per VM when the image does not say (default %u, max "
 		"%u)\n"
-		"  --mem SIZE         guest RAM per VM, e.g. 16M, 64MiB, 1G (default 16M, 2M..1G)\n"
+		"  --mem SIZE         guest RAM per VM, e.g. 16 (MiB), 64MiB, 1G (default 16M,\n"
+		"                     2M..1G)\n"
 		"  --timeout DURATION stop a VM still running after this long and report it as\n"
 		"                     timed out, e.g. 30, 30s, 500ms; 0 = never (default 120s)\n"
 		"  --json FILE        write the run report as JSON (docs/json-report.md)\n"
@@ -58,7 +59,7 @@ void cli_usage(FILE *out)
 		"  --no-stats         count exits but do not time them\n"
 		"  --pin              pin vCPU i of every VM to host CPU i (mod online CPUs)\n"
 		"  --quiet            do not print guest console output\n"
-		"  --help, --version\n"
+		"  -h, --help, --version   (options are written in full: no abbreviations)\n"
 		"\n"
 		"scheduling (docs/scheduler.md):\n"
 		"  --sched slots|host all VMs share P pCPU slots run by our scheduler (default),\n"
@@ -172,6 +173,19 @@ int parse_duration(const char *s, uint64_t *ns)
 	return 0;
 }
 
+/* Guest RAM: a plain number is MiB, as in QEMU's -m and kvmtool's -m. */
+static int parse_mem(const char *s, uint64_t *bytes)
+{
+	if (parse_size(s, bytes) < 0)
+		return -1;
+	if (s[strspn(s, "0123456789")] == 0) {
+		if (*bytes > (UINT64_MAX >> 20))
+			return -1;
+		*bytes <<= 20;
+	}
+	return 0;
+}
+
 static int spec_key(const char *key, size_t klen, const char *val, size_t vlen,
 		    struct vm_spec *spec, char *err, size_t errlen)
 {
@@ -191,7 +205,7 @@ static int spec_key(const char *key, size_t klen, const char *val, size_t vlen,
 		return -1;
 	}
 	if (klen == 3 && !memcmp(key, "mem", 3)) {
-		if (parse_size(buf, &spec->mem) == 0 && spec->mem >= MEM_MIN &&
+		if (parse_mem(buf, &spec->mem) == 0 && spec->mem >= MEM_MIN &&
 		    spec->mem <= VMM_MEM_MAX && !(spec->mem & 4095))
 			return 0;
 		snprintf(err, errlen, "mem= must be a size in 2M..1G, a multiple of 4K, got '%s'",
@@ -423,6 +437,11 @@ static int cli_check(const struct options *o, char *err, size_t errlen)
 					     "--ipi-window", "--slot-cpus", "--wake-preempt" };
 	unsigned int i;
 
+	/* Two writers of one file: the later would silently replace the earlier. */
+	if (o->json && o->trace && !strcmp(o->json, o->trace)) {
+		snprintf(err, errlen, "--trace %s: the same file as --json", o->trace);
+		return -1;
+	}
 	if (!o->sched_host)
 		return 0;
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -445,7 +464,7 @@ static int cli_option(struct options *o, int c, const char *arg, char *err, size
 			 VMM_MAX_VCPUS, arg);
 		return -1;
 	case OPT_MEM:
-		if (parse_size(arg, &o->mem) == 0 && o->mem >= MEM_MIN && o->mem <= VMM_MEM_MAX &&
+		if (parse_mem(arg, &o->mem) == 0 && o->mem >= MEM_MIN && o->mem <= VMM_MEM_MAX &&
 		    !(o->mem & 4095))
 			return 0;
 		snprintf(err, errlen,
@@ -591,15 +610,69 @@ static int cli_images(struct options *o, int argc, char **argv, char *err, size_
 	return 0;
 }
 
+/*
+ * Options are taken by their full names only: a script that says --vc would
+ * change meaning the day another option starts with "vc". getopt_long
+ * accepts unique prefixes, so refuse them here, naming the option meant.
+ */
+static int cli_abbreviated(const char *arg, const struct option *opt, char *err, size_t errlen)
+{
+	size_t n;
+
+	if (strncmp(arg, "--", 2))
+		return 0;
+	n = strcspn(arg + 2, "=");
+	if (n == strlen(opt->name) && !strncmp(arg + 2, opt->name, n))
+		return 0;
+	snprintf(err, errlen, "%.*s: options are not abbreviated: did you mean --%s?", (int)n + 2,
+		 arg, opt->name);
+	return -1;
+}
+
+/* An option getopt_long refused: unknown, ambiguous (the options it could be), or missing its
+ * value. */
+static void cli_unknown(const char *arg, bool bad_value, char *err, size_t errlen)
+{
+	size_t n = strncmp(arg, "--", 2) ? 0 : strcspn(arg + 2, "="), len = 0;
+	char names[256] = "";
+	unsigned int i, k = 0;
+
+	for (i = 0; n && long_opts[i].name; i++) {
+		if (strncmp(long_opts[i].name, arg + 2, n) || len >= sizeof(names))
+			continue;
+		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s--%s", k++ ? ", " : "",
+					long_opts[i].name);
+	}
+	if (k > 1 && !bad_value)
+		snprintf(err, errlen, "%.*s: ambiguous: it could be %s (write the option in full)",
+			 (int)n + 2, arg, names);
+	else
+		snprintf(err, errlen, "%s: %s", arg,
+			 bad_value ? "missing or bad argument (see --help)"
+				   : "unknown option (see --help)");
+}
+
 enum cli_result cli_parse(int argc, char **argv, struct options *o, FILE *out, char *err,
 			  size_t errlen)
 {
-	int c;
+	const char *tok;
+	int c, idx;
 
 	cli_defaults(o);
 	optind = 0; /* full reset, so tests can parse several argvs */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+	for (;;) {
+		idx = -1;
+		c = getopt_long(argc, argv, "h", long_opts, &idx);
+		if (c == -1)
+			break;
+		if (c == 'h')
+			c = OPT_HELP;
+		/* The option as typed: before its value when that was a separate argument. */
+		tok = optarg && optind >= 2 && optarg == argv[optind - 1] ? argv[optind - 2]
+									  : argv[optind - 1];
+		if (idx >= 0 && cli_abbreviated(tok, &long_opts[idx], err, errlen))
+			return CLI_ERROR;
 		if (c == OPT_HELP) {
 			cli_usage(out);
 			return CLI_DONE;
@@ -609,9 +682,7 @@ enum cli_result cli_parse(int argc, char **argv, struct options *o, FILE *out, c
 			return CLI_DONE;
 		}
 		if (c == '?' || c == ':') {
-			snprintf(err, errlen, "%s: %s", argv[optind - 1],
-				 c == ':' || optopt ? "missing or bad argument (see --help)"
-						    : "unknown option (see --help)");
+			cli_unknown(argv[optind - 1], c == ':' || optopt, err, errlen);
 			return CLI_ERROR;
 		}
 		if (cli_option(o, c, optarg, err, errlen) < 0)

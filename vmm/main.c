@@ -34,6 +34,29 @@ struct image {
 	struct loader_image img;
 };
 
+/*
+ * "hello:foo=1" is read as the path "hello:foo=1" (a path may hold colons);
+ * when no such file exists but the part after a colon looks like an image
+ * option, the user meant one: name it.
+ */
+static bool unknown_image_key(const char *path)
+{
+	const char *c = strrchr(path, ':'), *k;
+	char base[4096];
+
+	if (!c || access(path, F_OK) == 0)
+		return false;
+	for (k = c + 1; *k >= 'a' && *k <= 'z'; k++)
+		;
+	if (k == c + 1 || *k != '=')
+		return false;
+	snprintf(base, sizeof(base), "%.*s", (int)(c - path), path);
+	fprintf(stderr, "vmm: %s: unknown image option '%.*s' (known: vcpus=, mem=, args=)%s\n",
+		path, (int)(k - c - 1), c + 1,
+		access(base, F_OK) ? ", and no such file either" : "");
+	return true;
+}
+
 /* Read and validate every image before any VM exists: bad input never half-runs. */
 static int load_images(const struct options *o, struct image *imgs)
 {
@@ -43,6 +66,8 @@ static int load_images(const struct options *o, struct image *imgs)
 	for (i = 0; i < o->nr_vms; i++) {
 		const struct vm_spec *s = &o->vms[i];
 
+		if (unknown_image_key(s->path))
+			return -1;
 		if (loader_read_file(s->path, &imgs[i].buf, &imgs[i].size, err, sizeof(err)) < 0 ||
 		    loader_parse(imgs[i].buf, imgs[i].size, s->mem, VMM_GUEST_LOAD_MIN,
 				 &imgs[i].img, err, sizeof(err)) < 0) {

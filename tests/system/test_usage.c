@@ -68,6 +68,11 @@ static void test_bad_options(void **state)
 	snprintf(msg, sizeof(msg), "vmm: %s: vcpus= must be an integer in 1..64, got '100'\n",
 		 spec);
 	expect_usage_error(a7, msg);
+	/* A misspelt image option is named, not taken for a file that cannot be opened. */
+	snprintf(spec, sizeof(spec), "%s:foo=1", hello);
+	snprintf(msg, sizeof(msg),
+		 "vmm: %s: unknown image option 'foo' (known: vcpus=, mem=, args=)\n", spec);
+	expect_usage_error(a7, msg);
 }
 
 static void write_file(const char *path, const void *buf, size_t len)

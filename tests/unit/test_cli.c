@@ -323,6 +323,39 @@ static void test_cpu_list(void **state)
 	assert_int_equal(n, 8);
 }
 
+/* A plain --mem / mem= number is MiB (QEMU, kvmtool); -h is --help; no abbreviations. */
+static void test_cli_user_view(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&o, err, sizeof(err), "img:mem=32", "--mem", "16", NULL), CLI_RUN);
+	assert_int_equal(o.mem, 16u << 20);
+	assert_int_equal(o.vms[0].mem, 32u << 20);
+	cli_free(&o);
+	expect_cli_error("--mem", "4096",
+			 "--mem: expected a size in 2M..1G, a multiple of 4K, got '4096'");
+	expect_cli_error("--vc", "4", "--vc: options are not abbreviated: did you mean --vcpus?");
+	expect_cli_error(
+		"--q", NULL,
+		"--q: ambiguous: it could be --quiet, --quantum (write the option in full)");
+	assert_int_equal(parse(&o, err, sizeof(err), "img", "--vcpu=3", NULL), CLI_ERROR);
+	assert_string_equal(err, "--vcpu: options are not abbreviated: did you mean --vcpus?");
+	cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "img", "--vcpus=3", NULL), CLI_RUN);
+	assert_int_equal(o.vcpus, 3);
+	cli_free(&o);
+	/* A value that looks like an option is still the value, not a misspelt option. */
+	assert_int_equal(parse(&o, err, sizeof(err), "img", "--json", "--x", NULL), CLI_RUN);
+	assert_string_equal(o.json, "--x");
+	cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "img", "--json", "a", "--trace", "a", NULL),
+			 CLI_ERROR);
+	assert_string_equal(err, "--trace a: the same file as --json");
+	cli_free(&o);
+}
+
 static void test_cli_substrate(void **state)
 {
 	struct options o;
@@ -395,6 +428,7 @@ int main(void)
 		cmocka_unit_test(test_cli_sched),
 		cmocka_unit_test(test_cpu_list),
 		cmocka_unit_test(test_cli_substrate),
+		cmocka_unit_test(test_cli_user_view),
 		cmocka_unit_test(test_cli_help_version),
 	};
 
