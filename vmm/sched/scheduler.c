@@ -97,12 +97,19 @@ struct wakes {
 	int cpu[4];
 };
 
+/*
+ * A critical section grants two slots at most (requeue_self: the slot it
+ * passes on, and a free one for itself). Should that ever grow, a grant past
+ * the list is woken at once, under the lock: slower, never lost.
+ */
 static void wakes_add(struct wakes *w, struct vcpu *v, int cpu)
 {
-	if (w->n < 4) {
-		w->v[w->n] = v;
-		w->cpu[w->n++] = cpu;
+	if (w->n == sizeof(w->v) / sizeof(w->v[0])) {
+		futex_wake(&v->wake_seq);
+		return;
 	}
+	w->v[w->n] = v;
+	w->cpu[w->n++] = cpu;
 }
 
 static void pin_thread(struct vcpu *v, int tid, int cpu)
@@ -553,7 +560,8 @@ bool sched_tick(struct vcpu *v, uint64_t now)
 	struct vcpu_sched *vs = &v->sched;
 	struct wakes w = { 0 };
 
-	if (!sched_slots(s) || (now < vs->slot_end_ns && now < sched_quantum_end(v)))
+	/* sched_quantum_end: the quantum end, or an earlier wakeup-preemption deadline. */
+	if (!sched_slots(s) || now < sched_quantum_end(v))
 		return true;
 	now = now_ns(); /* the exit may have waited: a stale time would count that wait twice */
 	sched_lock(s);
