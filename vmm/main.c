@@ -8,13 +8,15 @@
 #include "clock.h"
 #include "kvm.h"
 #include "loader.h"
+#include "measure/outfile.h"
 #include "measure/report.h"
-#include "sched/scheduler.h"
 #include "measure/trace.h"
+#include "sched/scheduler.h"
 #include "vcpu.h"
 #include "vm.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -78,28 +80,19 @@ static int load_images(const struct options *o, struct image *imgs)
 	return 0;
 }
 
-/* An output file we could not write at the end would waste the run: try its directory now. */
+/* An output file we could not write at the end would waste the run: try it now. */
 static int check_output(const char *opt, const char *path)
 {
-	char tmp[4096];
-	int fd;
+	char err[PATH_MAX + 128];
 
-	if (!path)
+	if (!path || outfile_check(path, err, sizeof(err)) == 0)
 		return 0;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0 && errno != EEXIST) {
-		fprintf(stderr, "vmm: %s %s: cannot write: %s\n", opt, path, strerror(errno));
-		return -1;
-	}
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
-	return 0;
+	fprintf(stderr, "vmm: %s %s: %s\n", opt, path, err);
+	return -1;
 }
 
 static volatile sig_atomic_t stop_signal;
+static int stopped_by; /* the signal that stopped the VMs, if one did */
 
 static void stop_handler(int sig)
 {
@@ -174,6 +167,8 @@ static void handle_signal(int sig, struct vm *vms, unsigned int n)
 {
 	unsigned int i;
 
+	if (!stopped_by)
+		stopped_by = sig;
 	fprintf(stderr, "vmm: %s: stopping all VMs, the report follows\n", strsignal(sig));
 	for (i = 0; i < n; i++)
 		vm_end(&vms[i], VM_END_INTERRUPTED, 0, "interrupted by %s", strsignal(sig));
@@ -288,6 +283,68 @@ static int sched_setup(struct sched *s, const struct options *o)
 	return sched_init(s, &c) < 0 ? -2 : 0;
 }
 
+/*
+ * A run a signal stopped, or one that came while the report was being
+ * written (the signals stay blocked then, so every file is still completed),
+ * exits like a shell's interrupted command: 128 + the signal.
+ */
+static int final_status(int rc)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	static int late;
+	sigset_t pending;
+	unsigned int i;
+
+	if (rc == EXIT_HOST)
+		return rc;
+	if (stopped_by)
+		return 128 + stopped_by;
+	if (late)
+		return 128 + late;
+	if (sigpending(&pending) < 0)
+		return rc;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (!sigismember(&pending, sigs[i]))
+			continue;
+		late = sigs[i];
+		fprintf(stderr, "vmm: %s while the report was written: the files are complete\n",
+			strsignal(late));
+		return 128 + late;
+	}
+	return rc;
+}
+
+static int output_failed(int rc)
+{
+	return rc ? rc : REPORT_EXIT_OUTPUT;
+}
+
+/* Text report, then the trace, then the JSON: the JSON's exit code is the process's. */
+static int emit_report(struct vm *vms, const struct options *o, uint64_t wall_ns, uint64_t t0,
+		       bool slot_tracks)
+{
+	struct report *r = report_prepare(vms, o->nr_vms, o, wall_ns);
+	char err[PATH_MAX + 128];
+	int rc;
+
+	if (!r) {
+		fprintf(stderr, "vmm: out of memory for the report\n");
+		return EXIT_HOST;
+	}
+	rc = report_text(r);
+	if (o->trace &&
+	    trace_write(o->trace, vms, o->nr_vms, t0, slot_tracks, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmm: --trace %s: %s\n", o->trace, err);
+		rc = output_failed(rc);
+	}
+	if (!o->json)
+		rc = final_status(rc);
+	else if (report_json(r, o->json, &rc, final_status) < 0)
+		rc = output_failed(rc);
+	report_free(r);
+	return rc;
+}
+
 static int run(const struct options *o, struct image *imgs)
 {
 	struct vm *vms = calloc(o->nr_vms, sizeof(*vms));
@@ -347,12 +404,7 @@ static int run(const struct options *o, struct image *imgs)
 	for (i = 0; i < o->nr_vms; i++)
 		vm_join(&vms[i]);
 	sched_finish(&sched);
-	rc = report_emit(vms, o->nr_vms, o, now_ns() - t0);
-	if (o->trace &&
-	    trace_write(o->trace, vms, o->nr_vms, t0, sched_slots(&sched), err, sizeof(err)) < 0) {
-		fprintf(stderr, "vmm: --trace %s: %s\n", o->trace, err);
-		rc = EXIT_HOST;
-	}
+	rc = emit_report(vms, o, now_ns() - t0, t0, sched_slots(&sched));
 destroy:
 	for (i = 0; i < created; i++)
 		vm_destroy(&vms[i]);

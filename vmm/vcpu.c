@@ -506,8 +506,10 @@ int vcpu_create(struct vm *vm, const struct kvm_host *kvm, unsigned int id, uint
 
 int vcpu_start(struct vcpu *v)
 {
-	if (pthread_create(&v->thread, NULL, vcpu_thread, v))
-		return -1;
+	int e = pthread_create(&v->thread, NULL, vcpu_thread, v);
+
+	if (e)
+		return e;
 	atomic_store_explicit(&v->thread_started, true, memory_order_release);
 	return 0;
 }

@@ -61,6 +61,7 @@ int vcpu_signals_init(void);
 
 int vcpu_create(struct vm *vm, const struct kvm_host *kvm, unsigned int id, uint64_t boot_info_gpa,
 		struct vcpu **out, char *err, size_t errlen);
+/* Start the vCPU thread; 0, or the pthread_create() error number. */
 int vcpu_start(struct vcpu *v);
 /* Where the owner thread is; senders read it to choose how to kick (docs/kicks.md). */
 enum vcpu_mode {

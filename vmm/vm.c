@@ -230,9 +230,12 @@ int vm_start(struct vm *vm)
 	vm->t_start = now_ns();
 	atomic_store(&vm->threads_live, vm->nr_vcpus);
 	for (i = 0; i < vm->nr_vcpus; i++) {
-		if (vcpu_start(vm->vcpu[i]) == 0)
+		int e = vcpu_start(vm->vcpu[i]);
+
+		if (!e)
 			continue;
-		vm_end(vm, VM_END_HOST_ERROR, 0, "cannot start the thread of vCPU %u", i);
+		vm_end(vm, VM_END_HOST_ERROR, 0, "cannot start the thread of vCPU %u: %s", i,
+		       strerror(e));
 		/* The threads that never started count as gone. */
 		while (i++ < vm->nr_vcpus)
 			vm_vcpu_exited(vm);

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +86,8 @@ int vmm_run(struct vmm_run *r, const char *const *args)
 	return vmm_run_under(r, NULL, args);
 }
 
-int vmm_run_under(struct vmm_run *r, const char *const *prefix, const char *const *args)
+static int run_vmm(struct vmm_run *r, const char *const *prefix, const char *const *args,
+		   bool want_json)
 {
 	char opath[64], epath[64], jpath[64];
 	const char *argv[MAX_ARGS];
@@ -101,8 +103,10 @@ int vmm_run_under(struct vmm_run *r, const char *const *prefix, const char *cons
 	while (prefix && *prefix && n < MAX_ARGS / 2)
 		argv[n++] = *prefix++;
 	argv[n++] = env_or_die("VMM");
-	argv[n++] = "--json";
-	argv[n++] = jpath;
+	if (want_json) {
+		argv[n++] = "--json";
+		argv[n++] = jpath;
+	}
 	while (*args && n < MAX_ARGS - 1)
 		argv[n++] = *args++;
 	argv[n] = NULL;
@@ -118,13 +122,23 @@ int vmm_run_under(struct vmm_run *r, const char *const *prefix, const char *cons
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	r->out = slurp_fd(ofd);
 	r->err = slurp_fd(efd);
-	r->json = json_load_file(jpath, 0, &jerr);
+	r->json = want_json ? json_load_file(jpath, 0, &jerr) : NULL;
 	close(ofd);
 	close(efd);
 	unlink(opath);
 	unlink(epath);
 	unlink(jpath);
 	return 0;
+}
+
+int vmm_run_under(struct vmm_run *r, const char *const *prefix, const char *const *args)
+{
+	return run_vmm(r, prefix, args, true);
+}
+
+int vmm_run_plain(struct vmm_run *r, const char *const *args)
+{
+	return run_vmm(r, NULL, args, false);
 }
 
 void vmm_run_free(struct vmm_run *r)

@@ -33,6 +33,8 @@ int vmm_run(struct vmm_run *r, const char *const *args);
 /* The same, with vmm run under a command: prefix is NULL-terminated, e.g. {"perf", "stat", ...,
  * "--", NULL}. */
 int vmm_run_under(struct vmm_run *r, const char *const *prefix, const char *const *args);
+/* Run vmm with exactly args (no --json added; r->json stays NULL). */
+int vmm_run_plain(struct vmm_run *r, const char *const *args);
 void vmm_run_free(struct vmm_run *r);
 /* Fail unless vmm exited 0, with its stderr; `what` (may be NULL) names the run. */
 void vmm_expect_ok(const struct vmm_run *r, const char *what);

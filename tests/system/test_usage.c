@@ -58,7 +58,8 @@ static void test_bad_options(void **state)
 	expect_usage_error(a4, "vmm: --bogus: unknown option");
 	expect_usage_error(a5, "vmm: no guest image given");
 	expect_usage_error(a6, "vmm: --hist: unknown exit key 'nope'");
-	expect_usage_error(a8, "vmm: --trace /nonexistent-dir/t.json: cannot write: No such file");
+	expect_usage_error(a8, "vmm: --trace /nonexistent-dir/t.json: cannot create a file in "
+			       "/nonexistent-dir: No such file");
 	expect_usage_error(a9, "vmm: --policy: unknown policy 'fastest' (known: none, preempted, "
 			       "ready, ipi-aware)");
 	expect_usage_error(a10, "vmm: --quantum: only with --sched slots (the default)");

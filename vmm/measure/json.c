@@ -363,37 +363,3 @@ int jw_finish(struct jw *j)
 		return -1;
 	return j->error ? -1 : 0;
 }
-
-static void jw_tmp_path(char *tmp, size_t len, const char *path)
-{
-	snprintf(tmp, len, "%s.tmp", path);
-}
-
-int jw_open_file(struct jw *j, const char *path, char *err, size_t errlen)
-{
-	char tmp[4096];
-	FILE *f;
-
-	jw_tmp_path(tmp, sizeof(tmp), path);
-	f = fopen(tmp, "w");
-	if (!f) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		return -1;
-	}
-	jw_init(j, f);
-	return 0;
-}
-
-int jw_commit_file(struct jw *j, const char *path, char *err, size_t errlen)
-{
-	char tmp[4096];
-	int bad = jw_finish(j);
-
-	jw_tmp_path(tmp, sizeof(tmp), path);
-	if (fclose(j->out) || bad || rename(tmp, path)) {
-		snprintf(err, errlen, "cannot write the file");
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}

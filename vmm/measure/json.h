@@ -48,13 +48,4 @@ void jw_kv_bool(struct jw *j, const char *key, bool v);
 /* Finish: newline at top level; returns -1 if misuse or an I/O error occurred. */
 int jw_finish(struct jw *j);
 
-/*
- * Write a whole document to path atomically: jw_open_file() starts it in
- * "<path>.tmp"; jw_commit_file() finishes it and renames it over path, so a
- * reader never sees half a file. Both return 0, or -1 with errno-style text
- * in err (the temporary file is removed on failure).
- */
-int jw_open_file(struct jw *j, const char *path, char *err, size_t errlen);
-int jw_commit_file(struct jw *j, const char *path, char *err, size_t errlen);
-
 #endif

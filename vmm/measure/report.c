@@ -4,15 +4,28 @@
 #include "cli.h"
 #include "apic/apic.h"
 #include "measure/json.h"
+#include "measure/outfile.h"
 #include "measure/report_sched.h"
 #include "measure/stats.h"
 #include "vcpu.h"
 #include "vm.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* per_vm[0..n) and ev[0..n) per VM; per_vm[n] and ev[n] all VMs. */
+struct report {
+	struct vm *vms;
+	unsigned int n;
+	const struct options *o;
+	uint64_t wall_ns;
+	struct exit_stats *per_vm;
+	struct event_stats *ev;
+};
 
 struct row {
 	enum exit_key key;
@@ -395,38 +408,82 @@ static void json_vm(struct jw *j, struct vm *vm, const struct exit_stats *s,
 	jw_end_object(j);
 }
 
-static int report_json(const char *path, struct vm *vms, unsigned int n, const struct options *o,
-		       uint64_t wall_ns, int rc, struct exit_stats *per_vm, struct event_stats *ev)
+/* The whole JSON document, for an exit status rc. */
+static void report_json_doc(struct jw *j, const struct report *r, int rc)
 {
-	char err[256];
-	struct jw j;
-	unsigned int i;
+	unsigned int i, n = r->n;
 
-	if (jw_open_file(&j, path, err, sizeof(err)) < 0)
-		goto fail;
-	jw_begin_object(&j);
-	jw_kv_u64(&j, "schema", 1);
-	jw_kv_string(&j, "vmm_version", VMM_VERSION);
-	jw_kv_u64(&j, "abi_version", VMM_ABI_VERSION);
-	jw_kv_double(&j, "wall_seconds", (double)wall_ns / 1e9);
-	jw_kv_i64(&j, "exit_code", rc);
-	jw_kv_bool(&j, "timed", o->stats);
-	jw_key(&j, "sched");
-	report_sched_json(&j, vms, n);
-	jw_key(&j, "vms");
-	jw_begin_array(&j);
+	jw_begin_object(j);
+	jw_kv_u64(j, "schema", 1);
+	jw_kv_string(j, "vmm_version", VMM_VERSION);
+	jw_kv_u64(j, "abi_version", VMM_ABI_VERSION);
+	jw_kv_double(j, "wall_seconds", (double)r->wall_ns / 1e9);
+	jw_kv_i64(j, "exit_code", rc);
+	jw_kv_bool(j, "timed", r->o->stats);
+	jw_key(j, "sched");
+	report_sched_json(j, r->vms, n);
+	jw_key(j, "vms");
+	jw_begin_array(j);
 	for (i = 0; i < n; i++)
-		json_vm(&j, &vms[i], &per_vm[i], &ev[i], o->stats);
-	jw_end_array(&j);
-	jw_key(&j, "exits");
-	json_exits(&j, &per_vm[n], o->stats);
-	jw_key(&j, "events");
-	json_events(&j, &ev[n], o->stats);
-	jw_end_object(&j);
-	if (jw_commit_file(&j, path, err, sizeof(err)) == 0)
-		return 0;
+		json_vm(j, &r->vms[i], &r->per_vm[i], &r->ev[i], r->o->stats);
+	jw_end_array(j);
+	jw_key(j, "exits");
+	json_exits(j, &r->per_vm[n], r->o->stats);
+	jw_key(j, "events");
+	json_events(j, &r->ev[n], r->o->stats);
+	jw_end_object(j);
+}
+
+/* Render into memory, so the exit code can still change until the last moment. */
+static char *report_json_render(const struct report *r, int rc, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+	struct jw j;
+	int bad;
+
+	if (!f)
+		return NULL;
+	jw_init(&j, f);
+	report_json_doc(&j, r, rc);
+	bad = jw_finish(&j);
+	if (fclose(f) || bad) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int report_json(const struct report *r, const char *path, int *rc, int (*status)(int rc))
+{
+	struct outfile of;
+	char err[PATH_MAX + 128];
+	char *buf;
+	size_t len;
+	int final;
+
+	buf = report_json_render(r, *rc, &len);
+	/* A signal that came while we rendered ends the run as interrupted: render again. */
+	final = status ? status(*rc) : *rc;
+	if (buf && final != *rc) {
+		free(buf);
+		buf = report_json_render(r, final, &len);
+	}
+	*rc = final;
+	if (!buf) {
+		fprintf(stderr, "vmm: --json %s: out of memory for the report\n", path);
+		return -1;
+	}
+	if (outfile_open(&of, path, err, sizeof(err)) < 0)
+		goto fail;
+	fwrite(buf, 1, len, of.f);
+	if (outfile_commit(&of, false, err, sizeof(err)) < 0)
+		goto fail;
+	free(buf);
+	return 0;
 fail:
 	fprintf(stderr, "vmm: --json %s: %s\n", path, err);
+	free(buf);
 	return -1;
 }
 
@@ -462,39 +519,61 @@ static int report_flush_stdout(void)
 	return -1;
 }
 
-int report_emit(struct vm *vms, unsigned int n, const struct options *o, uint64_t wall_ns)
+struct report *report_prepare(struct vm *vms, unsigned int n, const struct options *o,
+			      uint64_t wall_ns)
 {
-	struct exit_stats *per_vm = calloc(n + 1, sizeof(*per_vm));
-	struct event_stats *ev = calloc(n + 1, sizeof(*ev));
+	struct report *r = calloc(1, sizeof(*r));
 	unsigned int i;
+
+	if (!r)
+		return NULL;
+	r->per_vm = calloc(n + 1, sizeof(*r->per_vm));
+	r->ev = calloc(n + 1, sizeof(*r->ev));
+	if (!r->per_vm || !r->ev) {
+		report_free(r);
+		return NULL;
+	}
+	r->vms = vms;
+	r->n = n;
+	r->o = o;
+	r->wall_ns = wall_ns;
+	exit_stats_init(&r->per_vm[n]);
+	event_stats_init(&r->ev[n]);
+	for (i = 0; i < n; i++) {
+		vm_stats(&vms[i], &r->per_vm[i], &r->ev[i]);
+		exit_stats_merge(&r->per_vm[n], &r->per_vm[i]);
+		event_stats_merge(&r->ev[n], &r->ev[i]);
+	}
+	return r;
+}
+
+void report_free(struct report *r)
+{
+	if (!r)
+		return;
+	free(r->per_vm);
+	free(r->ev);
+	free(r);
+}
+
+int report_text(const struct report *r)
+{
+	unsigned int i, n = r->n;
 	int rc = 0;
 
-	if (!per_vm || !ev) {
-		fprintf(stderr, "vmm: out of memory for the report\n");
-		free(per_vm);
-		free(ev);
-		return 3;
-	}
-	exit_stats_init(&per_vm[n]);
-	event_stats_init(&ev[n]);
-	for (i = 0; i < n; i++) {
-		vm_stats(&vms[i], &per_vm[i], &ev[i]);
-		exit_stats_merge(&per_vm[n], &per_vm[i]);
-		event_stats_merge(&ev[n], &ev[i]);
-		if (vm_failed(&vms[i]))
+	/* A VM that failed on our side (a thread, an ioctl) is a host failure. */
+	for (i = 0; i < n; i++)
+		if (vm_end_reason(&r->vms[i]) == VM_END_HOST_ERROR)
+			rc = 3;
+		else if (vm_failed(&r->vms[i]) && !rc)
 			rc = 1;
-	}
-	report_summary(stdout, vms, n, wall_ns, per_vm);
-	report_results(stdout, vms, n);
-	report_ipis(stdout, vms, n);
-	report_sched_text(stdout, vms, n);
-	report_tables(stdout, vms, n, o, per_vm, &per_vm[n], &ev[n]);
+	report_summary(stdout, r->vms, n, r->wall_ns, r->per_vm);
+	report_results(stdout, r->vms, n);
+	report_ipis(stdout, r->vms, n);
+	report_sched_text(stdout, r->vms, n);
+	report_tables(stdout, r->vms, n, r->o, r->per_vm, &r->per_vm[n], &r->ev[n]);
 	if (report_flush_stdout() < 0 && !rc)
 		rc = REPORT_EXIT_OUTPUT;
-	report_failures(vms, n);
-	if (o->json && report_json(o->json, vms, n, o, wall_ns, rc, per_vm, ev) < 0)
-		rc = 3;
-	free(per_vm);
-	free(ev);
+	report_failures(r->vms, n);
 	return rc;
 }

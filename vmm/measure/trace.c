@@ -2,6 +2,7 @@
 #include "measure/trace.h"
 
 #include "measure/json.h"
+#include "measure/outfile.h"
 #include "measure/stats.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -233,13 +234,15 @@ int trace_write(const char *path, struct vm *vms, unsigned int n, uint64_t t0, b
 		char *err, size_t errlen)
 {
 	uint64_t dropped = 0;
+	struct outfile of;
 	struct tw w;
 	unsigned int i;
 
 	memset(&w, 0, sizeof(w));
 	w.t0 = t0;
-	if (jw_open_file(&w.j, path, err, errlen) < 0)
+	if (outfile_open(&of, path, err, errlen) < 0)
 		return -1;
+	jw_init(&w.j, of.f);
 	jw_begin_object(&w.j);
 	jw_kv_string(&w.j, "displayTimeUnit", "ns");
 	jw_key(&w.j, "traceEvents");
@@ -255,7 +258,7 @@ int trace_write(const char *path, struct vm *vms, unsigned int n, uint64_t t0, b
 	jw_kv_u64(&w.j, "dropped_events", dropped);
 	jw_end_object(&w.j);
 	jw_end_object(&w.j);
-	if (jw_commit_file(&w.j, path, err, errlen) < 0)
+	if (outfile_commit(&of, jw_finish(&w.j) < 0, err, errlen) < 0)
 		return -1;
 	if (dropped)
 		fprintf(stderr,
