@@ -170,6 +170,8 @@ typedef void (*irq_handler_t)(struct irq_frame *f);
 
 /* Vectors 32-255 only; exceptions (0-31) always report and shut down. */
 void irq_set_handler(uint8_t vector, irq_handler_t fn);
+/* The NMI (vector 2) handler; it runs with NMIs blocked until its IRET. */
+void nmi_set_handler(irq_handler_t fn);
 
 /* ---- SMP: atomics, barrier ---- */
 

@@ -18,6 +18,7 @@ struct idt_gate {
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static uint32_t idt_ready;
 static irq_handler_t handlers[256];
+static irq_handler_t nmi_handler;
 static uint64_t reported[256 / 64]; /* unexpected vectors already printed */
 
 static const char *const exception_names[32] = {
@@ -66,6 +67,11 @@ void irq_set_handler(uint8_t vector, irq_handler_t fn)
 	store_release(&handlers[vector], fn);
 }
 
+void nmi_set_handler(irq_handler_t fn)
+{
+	store_release(&nmi_handler, fn);
+}
+
 static uint64_t read_cr2(void)
 {
 	uint64_t cr2;
@@ -108,6 +114,10 @@ void irq_dispatch(struct irq_frame *f)
 {
 	irq_handler_t fn;
 
+	if (f->vector == 2 && (fn = load_acquire(&nmi_handler))) {
+		fn(f);
+		return;
+	}
 	if (f->vector < 32) {
 		if (fixup_exception(f)) /* rdmsr_safe()/wrmsr_safe() */
 			return;

@@ -203,6 +203,50 @@ static void test_apic_reset(void **state)
 	vmm_run_free(&r);
 }
 
+/*
+ * An NMI storm: the guest's handler count is what vmm calls delivered, and
+ * the lost ones are counted coalesced, on a slot of its own, overcommitted
+ * on one slot, and with Linux scheduling the threads. A healthy VM beside it
+ * is unaffected.
+ */
+static void test_nmi_storm(void **state)
+{
+	static const char *const modes[][2] = { { "--pcpus", "2" },
+						{ "--pcpus", "1" },
+						{ "--sched", "host" } };
+	char spec[512], hello[512];
+	struct vmm_run r;
+	size_t m;
+
+	(void)state;
+	snprintf(spec, sizeof(spec), "%s:vcpus=2:args=count=1500", guest("nmi-storm"));
+	snprintf(hello, sizeof(hello), "%s:vcpus=2", guest("hello"));
+	for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		const char *args[] = { "--timeout", "60", "--quiet", modes[m][0],
+				       modes[m][1], spec, hello,     NULL };
+		json_int_t sent, got;
+
+		assert_int_equal(vmm_run(&r, args), 0);
+		vmm_expect_ok(&r, modes[m][1]);
+		sent = irq(&r, 0, "nmi_sent");
+		got = report_result(&r, 0, "nmi-storm", "received");
+		assert_int_equal(sent, report_result(&r, 0, "nmi-storm", "sent"));
+		if (irq(&r, 0, "nmi_delivered") != got)
+			fail_msg("%s %s: vmm says %lld NMIs delivered, the guest took %lld",
+				 modes[m][0], modes[m][1], (long long)irq(&r, 0, "nmi_delivered"),
+				 (long long)got);
+		if (sent != got + irq(&r, 0, "nmi_coalesced") + irq(&r, 0, "nmi_pending") ||
+		    !irq(&r, 0, "nmi_balanced"))
+			fail_msg("%s %s: NMIs sent %lld != delivered %lld + coalesced %lld + "
+				 "pending %lld",
+				 modes[m][0], modes[m][1], (long long)sent, (long long)got,
+				 (long long)irq(&r, 0, "nmi_coalesced"),
+				 (long long)irq(&r, 0, "nmi_pending"));
+		assert_int_equal(report_result(&r, 1, "hello", "vcpus"), 2);
+		vmm_run_free(&r);
+	}
+}
+
 static void test_apic_timer(void **state)
 {
 	const char *args[] = { "--timeout", "120", "--quiet", NULL, NULL };
@@ -286,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_storm_4_vms_20_times),
 		cmocka_unit_test(test_apic_garbage),
 		cmocka_unit_test(test_apic_timer),
+		cmocka_unit_test(test_nmi_storm),
 		cmocka_unit_test(test_storm_trace),
 	};
 

@@ -36,6 +36,8 @@ void apic_counters_add(struct apic_counters *d, const struct apic_counters *s)
 	d->ipi_pending += s->ipi_pending;
 	d->nmi_sent += s->nmi_sent;
 	d->nmi_delivered += s->nmi_delivered;
+	d->nmi_coalesced += s->nmi_coalesced;
+	d->nmi_pending += s->nmi_pending;
 	d->timer_fired += s->timer_fired;
 	d->timer_coalesced += s->timer_coalesced;
 	d->timer_delivered += s->timer_delivered;
@@ -68,10 +70,14 @@ static void apic_post(struct vcpu *src, struct vcpu *dst, uint8_t vector)
 		vcpu_kick_ipi(dst, src);
 }
 
+/* At most one NMI waits to be taken (SDM 10.6 / 6.7.1): another is lost, and counted so. */
 static void apic_post_nmi(struct vcpu *src, struct vcpu *dst)
 {
 	src->apic.c.nmi_sent++;
-	atomic_fetch_add(&dst->apic.nmi_pending, 1);
+	if (atomic_exchange(&dst->apic.nmi_pending, 1)) {
+		src->apic.c.nmi_coalesced++;
+		return;
+	}
 	if (dst != src)
 		vcpu_kick_ipi(dst, src);
 }
@@ -328,11 +334,26 @@ static void apic_account_injection(struct vcpu *v, unsigned int vec, uint64_t no
 	}
 }
 
+/*
+ * KVM keeps an NMI that arrives while the guest is in its NMI handler
+ * pending until the IRET, as the CPU latches one; a second one it would
+ * silently merge. So ours goes in only when KVM holds none: then the guest
+ * takes it (delivered); otherwise it is the one hardware would lose.
+ */
 static int apic_inject_nmi(struct vcpu *v)
 {
+	struct kvm_vcpu_events ev;
+
+	if (!atomic_exchange(&v->apic.nmi_pending, 0))
+		return 0;
+	if (kvm_ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return -1;
+	if (ev.nmi.pending) {
+		v->apic.c.nmi_coalesced++;
+		return 0;
+	}
 	if (kvm_ioctl(v->fd, KVM_NMI, NULL) < 0)
 		return -1;
-	atomic_fetch_sub(&v->apic.nmi_pending, 1);
 	v->apic.c.nmi_delivered++;
 	return 0;
 }
@@ -424,6 +445,21 @@ uint64_t apic_deadline_ns(struct vcpu *v)
 	return d;
 }
 
+/* An NMI handed to KVM that the guest never got to run is pending, not delivered. */
+static void apic_finish_nmi(struct vcpu *v)
+{
+	struct kvm_vcpu_events ev;
+	unsigned int n;
+
+	if (v->vm->irqchip_kernel || kvm_ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return;
+	n = (ev.nmi.pending ? 1u : 0u) + (ev.nmi.injected ? 1u : 0u);
+	if (n > v->apic.c.nmi_delivered)
+		n = (unsigned int)v->apic.c.nmi_delivered;
+	v->apic.c.nmi_delivered -= n;
+	v->apic.c.nmi_pending += n;
+}
+
 void apic_finish(struct vcpu *v)
 {
 	struct vcpu_apic *a = &v->apic;
@@ -432,4 +468,7 @@ void apic_finish(struct vcpu *v)
 	apic_merge_pir(a);
 	for (w = 0; w < 4; w++)
 		a->c.ipi_pending += (uint64_t)__builtin_popcountll(a->from_ipi[w]);
+	if (atomic_exchange(&a->nmi_pending, 0))
+		a->c.nmi_pending++;
+	apic_finish_nmi(v);
 }

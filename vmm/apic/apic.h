@@ -35,8 +35,10 @@ struct apic_counters {
 	uint64_t ipi_coalesced; /* by the sender (in PIR) or the target (in IRR) */
 	uint64_t ipi_delivered; /* by the target */
 	uint64_t ipi_pending;	/* by the target, when the VM ended */
-	uint64_t nmi_sent;
-	uint64_t nmi_delivered;
+	uint64_t nmi_sent;	/* by the sender */
+	uint64_t nmi_delivered; /* by the target: handed to KVM when it held none */
+	uint64_t nmi_coalesced; /* one was already waiting: lost, as on hardware */
+	uint64_t nmi_pending;	/* by the target, when the VM ended */
 	uint64_t timer_fired;
 	uint64_t timer_coalesced;
 	uint64_t timer_delivered;
@@ -48,7 +50,7 @@ struct vcpu_apic {
 	struct lapic l;
 	_Atomic uint64_t pir[4];
 	atomic_bool pir_on;
-	atomic_uint nmi_pending;
+	atomic_uint nmi_pending;       /* 0 or 1: an NMI posted, not yet handed to KVM */
 	_Atomic uint8_t ppr;	       /* published for lowest-priority arbitration */
 	atomic_bool irr_pending;       /* published by the owner: IRR holds a deliverable vector */
 	_Atomic uint64_t post_ns[256]; /* when a sender last requested each vector */

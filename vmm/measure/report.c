@@ -201,6 +201,11 @@ static bool ipi_balanced(const struct apic_counters *c)
 	return c->ipi_sent == c->ipi_delivered + c->ipi_coalesced + c->ipi_dropped + c->ipi_pending;
 }
 
+static bool nmi_balanced(const struct apic_counters *c)
+{
+	return c->nmi_sent == c->nmi_delivered + c->nmi_coalesced + c->nmi_pending;
+}
+
 static void report_ipis(FILE *out, struct vm *vms, unsigned int n)
 {
 	struct apic_counters c;
@@ -225,7 +230,7 @@ static void report_ipis(FILE *out, struct vm *vms, unsigned int n)
 			(unsigned long long)c.ipi_coalesced, (unsigned long long)c.ipi_dropped,
 			(unsigned long long)c.ipi_pending, (unsigned long long)c.nmi_delivered,
 			(unsigned long long)c.timer_delivered, (unsigned long long)c.msr_gp,
-			ipi_balanced(&c) ? "ok" : "BROKEN");
+			ipi_balanced(&c) && nmi_balanced(&c) ? "ok" : "BROKEN");
 	}
 }
 
@@ -345,6 +350,9 @@ static void json_ipi(struct jw *j, struct vm *vm)
 	jw_kv_bool(j, "ipi_balanced", ipi_balanced(&c));
 	jw_kv_u64(j, "nmi_sent", c.nmi_sent);
 	jw_kv_u64(j, "nmi_delivered", c.nmi_delivered);
+	jw_kv_u64(j, "nmi_coalesced", c.nmi_coalesced);
+	jw_kv_u64(j, "nmi_pending", c.nmi_pending);
+	jw_kv_bool(j, "nmi_balanced", nmi_balanced(&c));
 	jw_kv_u64(j, "timer_fired", c.timer_fired);
 	jw_kv_u64(j, "timer_delivered", c.timer_delivered);
 	jw_kv_u64(j, "timer_coalesced", c.timer_coalesced);
