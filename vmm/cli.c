@@ -3,6 +3,7 @@
 
 #include "sched/policy.h"
 #include "sched/scheduler.h"
+#include "sched/watchdog.h"
 #include "measure/stats.h"
 #include "measure/trace.h"
 #include "vmm_abi.h"
@@ -43,7 +44,10 @@ void cli_usage(FILE *out)
 		"                     2M..1G)\n"
 		"  --timeout DURATION stop a VM still running after this long and report it as\n"
 		"                     timed out, e.g. 30, 30s, 500ms; 0 = never (default 120s)\n"
-		"  --json FILE        write the run report as JSON (docs/json-report.md)\n"
+		"  --watchdog DURATION|off  report (stderr, JSON) every vCPU of a VM in which\n"
+		"                     one should run and has not for this long (default 10s)\n"
+		"  --json FILE        write the run report as JSON (docs/json-report.md); - is\n"
+		"                     stdout (the text report then goes to stderr)\n"
 		"  --trace FILE       write a timeline (Chrome trace-event JSON: open it in\n"
 		"                     Perfetto or chrome://tracing)\n"
 		"  --trace-events N   trace ring size per vCPU, newest kept (default %u)\n"
@@ -79,9 +83,9 @@ void cli_usage(FILE *out)
 		"                     slot this long after takes the sender's slot (default %s)\n"
 		"\n"
 		"exit status: 0 every VM shut down with status 0; 1 a VM failed (guest status,\n"
-		"triple fault, unexpected exit, timeout, interrupted); 2 bad option or image;\n"
+		"triple fault, unexpected exit, timeout); 2 bad option, image or output path;\n"
 		"3 KVM or host setup failed; 4 every VM succeeded but the report could not be\n"
-		"written to stdout.\n",
+		"written (stdout, --json, --trace); 128+N signal N stopped the run.\n",
 		DEFAULT_VCPUS, VMM_MAX_VCPUS, TRACE_DEFAULT_EVENTS, SCHED_MAX_SLOTS, policies,
 		SCHED_DEFAULT_WAKE_PREEMPT_STR);
 }
@@ -288,6 +292,7 @@ enum {
 	OPT_IPI_WINDOW,
 	OPT_SLOT_CPUS,
 	OPT_WAKE_PREEMPT,
+	OPT_WATCHDOG,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -296,6 +301,7 @@ static const struct option long_opts[] = {
 	{ "vcpus", required_argument, NULL, OPT_VCPUS },
 	{ "mem", required_argument, NULL, OPT_MEM },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "watchdog", required_argument, NULL, OPT_WATCHDOG },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "no-stats", no_argument, NULL, OPT_NO_STATS },
@@ -470,6 +476,17 @@ static int cli_option(struct options *o, int c, const char *arg, char *err, size
 		snprintf(err, errlen,
 			 "--mem: expected a size in 2M..1G, a multiple of 4K, got '%s'", arg);
 		return -1;
+	case OPT_WATCHDOG:
+		if (!strcmp(arg, "off")) {
+			o->watchdog_ns = 0;
+			return 0;
+		}
+		if (parse_duration(arg, &o->watchdog_ns) == 0 && o->watchdog_ns >= 100000000ull)
+			return 0;
+		snprintf(err, errlen,
+			 "--watchdog: expected a duration of at least 100ms or 'off', got '%s'",
+			 arg);
+		return -1;
 	case OPT_TIMEOUT:
 		if (parse_duration(arg, &o->timeout_ns) == 0)
 			return 0;
@@ -567,6 +584,7 @@ static void cli_defaults(struct options *o)
 	o->vcpus = DEFAULT_VCPUS;
 	o->mem = DEFAULT_MEM;
 	o->timeout_ns = DEFAULT_TIMEOUT_NS;
+	o->watchdog_ns = WATCHDOG_DEFAULT_NS;
 	o->stats = true;
 	o->ipi_fastpath = true;
 	o->trace_events = TRACE_DEFAULT_EVENTS;

@@ -26,6 +26,7 @@ struct options {
 	unsigned int vcpus;
 	uint64_t mem;
 	uint64_t timeout_ns; /* 0: none */
+	uint64_t watchdog_ns; /* 0: off */
 	const char *json;
 	const char *trace;	   /* --trace FILE */
 	unsigned int trace_events; /* per-vCPU ring size */

@@ -12,6 +12,7 @@
 #include "measure/report.h"
 #include "measure/trace.h"
 #include "sched/scheduler.h"
+#include "sched/watchdog.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -142,15 +143,14 @@ static void announce_end(struct vm *vm, bool quiet)
 		vm->end_msg[0] ? ": " : "", vm->end_msg);
 }
 
-/* Poll timeout until the earliest deadline of a running VM; -1 if none. */
-static int next_timeout_ms(struct vm *vms, unsigned int n, uint64_t timeout_ns)
+/* Poll timeout until the earliest deadline of a running VM or the watchdog's next look; -1 if none.
+ */
+static int next_timeout_ms(struct vm *vms, unsigned int n, uint64_t timeout_ns, uint64_t wd_next)
 {
-	uint64_t now = now_ns(), best = UINT64_MAX;
+	uint64_t now = now_ns(), best = wd_next ? (wd_next > now ? wd_next - now : 0) : UINT64_MAX;
 	unsigned int i;
 
-	if (!timeout_ns)
-		return -1;
-	for (i = 0; i < n; i++) {
+	for (i = 0; timeout_ns && i < n; i++) {
 		uint64_t dl = vms[i].t_start + timeout_ns;
 
 		if (vm_ended(&vms[i]))
@@ -178,15 +178,18 @@ static void wait_for_vms(struct vm *vms, unsigned int n, const struct options *o
 			 const sigset_t *wait)
 {
 	bool *announced = calloc(n, sizeof(*announced));
+	struct watchdog *wd = watchdog_new(vms, n, o->watchdog_ns);
+	uint64_t v, wd_next = wd ? now_ns() : 0;
 	unsigned int i, live = n;
-	uint64_t v;
 	int ms, sig;
 
 	while (live) {
 		struct pollfd p = { .fd = efd, .events = POLLIN };
 		struct timespec ts;
 
-		ms = next_timeout_ms(vms, n, o->timeout_ns);
+		if (wd && now_ns() >= wd_next)
+			wd_next = watchdog_check(wd, now_ns());
+		ms = next_timeout_ms(vms, n, o->timeout_ns, wd_next);
 		ts.tv_sec = ms / 1000;
 		ts.tv_nsec = (long)(ms % 1000) * 1000000;
 		if (ppoll(&p, 1, ms < 0 ? NULL : &ts, wait) < 0 && errno != EINTR)
@@ -220,6 +223,7 @@ static void wait_for_vms(struct vm *vms, unsigned int n, const struct options *o
 		}
 	}
 	free(announced);
+	watchdog_free(wd);
 }
 
 /*

@@ -418,6 +418,7 @@ static void *vcpu_thread(void *arg)
 		}
 		trace_emit(&v->trace, t, TR_RUN, 0, 0, 0);
 		sched_run_enter(v, t);
+		atomic_fetch_add_explicit(&v->entries, 1, memory_order_relaxed);
 		r = ioctl(v->fd, KVM_RUN, 0);
 		t_exit = now_ns();
 		sched_run_leave(v, t_exit);

@@ -38,6 +38,7 @@ struct vcpu {
 	pthread_t self;	 /* as the thread itself saw it, for kicks */
 	atomic_int mode; /* enum vcpu_mode, published by the owner */
 
+	_Atomic uint64_t entries; /* KVM_RUN calls, for the watchdog (owner, relaxed) */
 	/* Futex word: bumped by every waker; a halted vCPU sleeps on it. */
 	atomic_uint wake_seq;
 

@@ -337,6 +337,8 @@ void vm_destroy(struct vm *vm)
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);
 	vm->ram = NULL;
+	free(vm->watchdog.dump);
+	vm->watchdog.dump = NULL;
 	if (vm->fd >= 0)
 		close(vm->fd);
 	vm->fd = -1;

@@ -7,6 +7,7 @@
 #ifndef VMM_VM_H
 #define VMM_VM_H
 
+#include "sched/watchdog.h"
 #include "vmm_abi.h"
 
 #include <pthread.h>
@@ -84,6 +85,8 @@ struct vm {
 	char end_msg[512];
 	uint64_t t_start, t_end; /* ns, CLOCK_MONOTONIC */
 	atomic_uint threads_live;
+
+	struct vm_watchdog watchdog; /* reports (main thread) */
 
 	pthread_mutex_t lock; /* results; end_reason transitions */
 	struct vm_result *results;

@@ -374,6 +374,29 @@ static void json_events(struct jw *j, const struct event_stats *ev, bool timed)
 	jw_end_object(j);
 }
 
+static void json_watchdog(struct jw *j, const struct vm *vm)
+{
+	const struct vm_watchdog *d = &vm->watchdog;
+	unsigned int i;
+
+	jw_begin_object(j);
+	jw_kv_u64(j, "reports", d->reports);
+	jw_key(j, "records");
+	jw_begin_array(j);
+	for (i = 0; i < d->reports && i < WATCHDOG_MAX_RECORDS; i++) {
+		jw_begin_object(j);
+		jw_kv_u64(j, "vcpu", d->rec[i].vcpu);
+		jw_kv_string(j, "condition", watchdog_cond_name(d->rec[i].cond));
+		jw_kv_u64(j, "at_ns", d->rec[i].at_ns);
+		jw_kv_u64(j, "stuck_ns", d->rec[i].stuck_ns);
+		jw_end_object(j);
+	}
+	jw_end_array(j);
+	if (d->dump)
+		jw_kv_string(j, "dump", d->dump);
+	jw_end_object(j);
+}
+
 static void json_vm(struct jw *j, struct vm *vm, const struct exit_stats *s,
 		    const struct event_stats *ev, bool timed)
 {
@@ -397,6 +420,8 @@ static void json_vm(struct jw *j, struct vm *vm, const struct exit_stats *s,
 	json_results(j, vm);
 	jw_key(j, "interrupts");
 	json_ipi(j, vm);
+	jw_key(j, "watchdog");
+	json_watchdog(j, vm);
 	jw_key(j, "sched");
 	report_sched_json_vm(j, vm);
 	jw_key(j, "exits");
@@ -495,6 +520,23 @@ fail:
 	return -1;
 }
 
+static void report_watchdog(struct vm *vms, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		const struct vm_watchdog *d = &vms[i].watchdog;
+
+		if (d->reports)
+			fprintf(stderr,
+				"vmm: watchdog: %s: %u report%s, first vCPU %u %s for %.3f s "
+				"(the state dump is in the JSON)\n",
+				vms[i].name, d->reports, d->reports == 1 ? "" : "s", d->rec[0].vcpu,
+				watchdog_cond_name(d->rec[0].cond),
+				(double)d->rec[0].stuck_ns / 1e9);
+	}
+}
+
 static void report_failures(struct vm *vms, unsigned int n)
 {
 	unsigned int i, failed = 0;
@@ -583,5 +625,6 @@ int report_text(const struct report *r)
 	if (report_flush_stdout() < 0 && !rc)
 		rc = REPORT_EXIT_OUTPUT;
 	report_failures(r->vms, n);
+	report_watchdog(r->vms, n);
 	return rc;
 }

@@ -871,3 +871,22 @@ void sched_dump_vm(FILE *out, struct vm *vm)
 	if (s)
 		sched_unlock(s);
 }
+
+void sched_view_vm(struct vm *vm, struct sched_view *out)
+{
+	struct sched *s = vm->sched;
+	unsigned int i;
+
+	if (s)
+		sched_lock(s);
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu_sched *vs = &vm->vcpu[i]->sched;
+
+		out[i] = (struct sched_view){ .state = vs->state,
+					      .queued = vs->queued,
+					      .exited = vs->exited,
+					      .slot = vs->slot };
+	}
+	if (s)
+		sched_unlock(s);
+}

@@ -187,6 +187,17 @@ void sched_run_leave(struct vcpu *v, uint64_t now);
 /* Main thread, when vm timed out: every vCPU's scheduler and published APIC state, one line each.
  */
 void sched_dump_vm(FILE *out, struct vm *vm);
+
+/* A vCPU's scheduler state as the watchdog reads it. */
+struct sched_view {
+	uint8_t state; /* enum sched_state */
+	bool queued;
+	bool exited;
+	int slot;
+};
+
+/* Every vCPU of vm, read under the lock in one go. */
+void sched_view_vm(struct vm *vm, struct sched_view *out);
 /* Main thread, after every vCPU thread ended: close the slots' books. */
 void sched_finish(struct sched *s);
 

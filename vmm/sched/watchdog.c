@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The watchdog samples published state from the main thread: the vCPU's
+ * mode, its entry count, the APIC's posted/pending flags and the armed host
+ * timer (atomics), and the scheduler's state under its lock. A condition is
+ * one episode while the vCPU has not entered its guest since it was first
+ * seen (the entry count is unchanged), so a vCPU that runs between two
+ * looks is never reported.
+ */
+#include "sched/watchdog.h"
+
+#include "apic/apic.h"
+#include "clock.h"
+#include "sched/scheduler.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct wd_obs {
+	enum watchdog_cond cond;
+	uint64_t since;
+	uint64_t entries;
+	bool reported;
+};
+
+struct watchdog {
+	struct vm *vms;
+	unsigned int n;
+	uint64_t limit_ns, period_ns;
+	struct wd_obs *obs; /* n * VMM_MAX_VCPUS */
+};
+
+static const char *const cond_names[NR_WD_CONDS] = {
+	[WD_NONE] = "none",
+	[WD_WAIT_SLOT] = "waiting-for-slot",
+	[WD_HALT_WORK] = "halted-with-interrupt",
+	[WD_HALT_OVERDUE] = "halted-past-timer",
+	[WD_OUTSIDE] = "outside-kvm-run",
+};
+
+const char *watchdog_cond_name(enum watchdog_cond c)
+{
+	return c < NR_WD_CONDS ? cond_names[c] : "?";
+}
+
+struct watchdog *watchdog_new(struct vm *vms, unsigned int n, uint64_t limit_ns)
+{
+	struct watchdog *w;
+
+	if (!limit_ns)
+		return NULL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->obs = calloc((size_t)n * VMM_MAX_VCPUS, sizeof(*w->obs));
+	if (!w->obs) {
+		free(w);
+		return NULL;
+	}
+	w->vms = vms;
+	w->n = n;
+	w->limit_ns = limit_ns;
+	/* Four looks per limit: a report comes at most 25% late. */
+	w->period_ns = limit_ns / 4;
+	if (w->period_ns < 20000000)
+		w->period_ns = 20000000;
+	if (w->period_ns > 1000000000)
+		w->period_ns = 1000000000;
+	return w;
+}
+
+void watchdog_free(struct watchdog *w)
+{
+	if (!w)
+		return;
+	free(w->obs);
+	free(w);
+}
+
+static enum watchdog_cond classify(struct vcpu *v, const struct sched_view *sv, bool slots,
+				   uint64_t now)
+{
+	int mode = atomic_load(&v->mode);
+	uint64_t armed;
+
+	if (sv->exited || mode == VCPU_IN_GUEST)
+		return WD_NONE;
+	if (slots && sv->state == SCHED_RUNNABLE && sv->slot < 0)
+		return WD_WAIT_SLOT;
+	if (mode == VCPU_HALTED) {
+		if (apic_pending(&v->apic))
+			return WD_HALT_WORK;
+		armed = atomic_load(&v->timer.armed_ns);
+		return armed && armed < now ? WD_HALT_OVERDUE : WD_NONE;
+	}
+	/* A vCPU that halts with nothing to do sleeps in SCHED_HALTED with mode HALTED. */
+	return sv->state == SCHED_HALTED ? WD_NONE : WD_OUTSIDE;
+}
+
+/* One line per stuck vCPU; the caller prints the VM's state once after them. */
+static void report(struct watchdog *w, struct vm *vm, unsigned int i, struct wd_obs *o,
+		   uint64_t now)
+{
+	struct vm_watchdog *d = &vm->watchdog;
+
+	o->reported = true;
+	fprintf(stderr, "vmm: watchdog: %s vCPU %u: %s for %.3f s (limit %.3f s)\n", vm->name, i,
+		cond_names[o->cond], (double)(now - o->since) / 1e9, (double)w->limit_ns / 1e9);
+	if (d->reports < WATCHDOG_MAX_RECORDS)
+		d->rec[d->reports] = (struct watchdog_record){ .vcpu = i,
+							       .cond = o->cond,
+							       .at_ns = now - vm->t_start,
+							       .stuck_ns = now - o->since };
+	d->reports++;
+}
+
+/* Every vCPU's state, to stderr and (the first time) into the JSON's record. */
+static void dump(struct vm *vm)
+{
+	struct vm_watchdog *d = &vm->watchdog;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	sched_dump_vm(stderr, vm);
+	if (d->dump || !(f = open_memstream(&buf, &len)))
+		return;
+	sched_dump_vm(f, vm);
+	if (fclose(f) == 0)
+		d->dump = buf;
+	else
+		free(buf);
+}
+
+static void check_vm(struct watchdog *w, struct vm *vm, struct wd_obs *obs, uint64_t now)
+{
+	struct sched_view view[VMM_MAX_VCPUS];
+	bool slots = vm->sched && sched_slots(vm->sched);
+	unsigned int i, reported = 0;
+
+	sched_view_vm(vm, view);
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpu[i];
+		struct wd_obs *o = &obs[i];
+		enum watchdog_cond c = classify(v, &view[i], slots, now);
+		uint64_t entries = atomic_load_explicit(&v->entries, memory_order_relaxed);
+
+		if (c == WD_NONE || c != o->cond || entries != o->entries) {
+			*o = (struct wd_obs){ .cond = c, .since = now, .entries = entries };
+			continue;
+		}
+		if (!o->reported && now - o->since >= w->limit_ns) {
+			report(w, vm, i, o, now);
+			reported++;
+		}
+	}
+	if (reported)
+		dump(vm);
+}
+
+uint64_t watchdog_check(struct watchdog *w, uint64_t now)
+{
+	unsigned int i;
+
+	if (!w)
+		return 0;
+	for (i = 0; i < w->n; i++)
+		if (!vm_ended(&w->vms[i]))
+			check_vm(w, &w->vms[i], &w->obs[(size_t)i * VMM_MAX_VCPUS], now);
+	return now + w->period_ns;
+}
