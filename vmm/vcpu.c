@@ -130,6 +130,8 @@ static void vcpu_halt(struct vcpu *v)
 	uint64_t deadline = 0;
 	unsigned int seq;
 
+	if (apic_nmi_held(v))
+		return; /* KVM_RUN injects it; the HLT is over as on hardware */
 	if (!v->run->if_flag && !atomic_load(&v->apic.nmi_pending)) {
 		vm_end(v->vm, VM_END_GUEST_ERROR, 0,
 		       "vCPU %u halted with interrupts disabled at RIP 0x%llx: it can never wake",

@@ -355,7 +355,23 @@ static int apic_inject_nmi(struct vcpu *v)
 	if (kvm_ioctl(v->fd, KVM_NMI, NULL) < 0)
 		return -1;
 	v->apic.c.nmi_delivered++;
+	v->apic.nmi_in_kvm = true;
 	return 0;
+}
+
+bool apic_nmi_held(struct vcpu *v)
+{
+	struct kvm_vcpu_events ev;
+
+	if (!v->apic.nmi_in_kvm)
+		return false;
+	if (kvm_ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return false;
+	if (ev.nmi.injected || (ev.nmi.pending && !ev.nmi.masked))
+		return true;
+	/* Taken, or latched behind a handler that must IRET first: no reason to stay awake. */
+	v->apic.nmi_in_kvm = ev.nmi.pending;
+	return false;
 }
 
 /*

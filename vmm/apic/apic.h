@@ -51,6 +51,7 @@ struct vcpu_apic {
 	_Atomic uint64_t pir[4];
 	atomic_bool pir_on;
 	atomic_uint nmi_pending;       /* 0 or 1: an NMI posted, not yet handed to KVM */
+	bool nmi_in_kvm;	       /* owner: handed to KVM, not yet seen taken */
 	_Atomic uint8_t ppr;	       /* published for lowest-priority arbitration */
 	atomic_bool irr_pending;       /* published by the owner: IRR holds a deliverable vector */
 	_Atomic uint64_t post_ns[256]; /* when a sender last requested each vector */
@@ -83,6 +84,14 @@ uint64_t apic_timer_ns(struct vcpu *v);
 uint64_t apic_deadline_ns(struct vcpu *v);
 /* Owner, when its thread leaves: count what was never delivered. */
 void apic_finish(struct vcpu *v);
+
+/*
+ * Owner, at HLT: does KVM still hold an NMI it will inject at the next
+ * entry? One handed over just before the guest's `sti; hlt` waits in KVM
+ * while our HLT exit comes: sleeping then would leave it there (an ioctl
+ * only after an NMI was handed over).
+ */
+bool apic_nmi_held(struct vcpu *v);
 
 /* Any thread: a posted interrupt is waiting for the owner to merge. */
 static inline bool apic_posted(struct vcpu_apic *a)
