@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "trace_check.h"
 #include "vmmtest.h"
 
 #include <stdio.h>
@@ -281,12 +282,14 @@ static size_t trace_count(json_t *doc, const char *ph, const char *name)
 	return n;
 }
 
-/* A storm's trace: a track per vCPU, one flow start per post, one flow end per injection. */
+/* A storm's trace: two tracks per vCPU, one flow start per post, one bound flow end per injection.
+ */
 static void test_storm_trace(void **state)
 {
 	char spec[512], path[] = "/tmp/vmmtest-trace-XXXXXX";
 	const char *args[] = { "--timeout", "120", "--quiet", "--pcpus", "2",
 			       "--trace",   path,  spec,      NULL };
+	struct trace_counts c;
 	struct vmm_run r;
 	json_error_t jerr;
 	json_t *doc;
@@ -301,15 +304,17 @@ static void test_storm_trace(void **state)
 	doc = json_load_file(path, 0, &jerr);
 	if (!doc)
 		fail_msg("trace does not parse: %s (line %d)", jerr.text, jerr.line);
-	/* 4 vCPU tracks in the VM's process, 2 slot tracks in the "pCPU slots" one. */
-	assert_int_equal(trace_count(doc, "M", "thread_name"), 6);
+	/* 4 vCPUs x (thread, scheduler) tracks in the VM's process, 2 slot tracks in "pCPU slots".
+	 */
+	assert_int_equal(trace_count(doc, "M", "thread_name"), 10);
 	assert_int_equal(trace_count(doc, "M", "process_name"), 2);
 	assert_true(trace_count(doc, "X", "guest") > 0);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "otherData"),
 							    "dropped_events")),
 			 0);
-	assert_int_equal(trace_count(doc, "s", "ipi"), irq(&r, 0, "ipi_sent"));
-	assert_int_equal(trace_count(doc, "f", "ipi"), irq(&r, 0, "ipi_delivered"));
+	trace_check(doc, "ipi-storm", &c);
+	assert_int_equal(c.flows_out, irq(&r, 0, "ipi_sent"));
+	assert_int_equal(c.flows_in, irq(&r, 0, "ipi_delivered"));
 	json_decref(doc);
 	unlink(path);
 	vmm_run_free(&r);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "measure/trace.h"
+#include "trace_check.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -86,6 +87,7 @@ static void test_tracks_slices_flows(void **state)
 {
 	struct vm *vm = fake_vm(0, 2, 64);
 	struct trace_ring *a = &vm->vcpu[0]->trace, *b = &vm->vcpu[1]->trace;
+	struct trace_counts c;
 	json_t *doc, *ev, *e;
 	size_t i;
 	double dur = -1;
@@ -104,14 +106,20 @@ static void test_tracks_slices_flows(void **state)
 	trace_emit(b, 7500, TR_IPI_INJECT, 7, 0, 0x41);
 	trace_emit(b, 7600, TR_RUN, 0, 0, 0);
 	doc = write_and_parse(vm, 1, 0);
+	trace_check(doc, "two vCPUs", &c);
+	assert_int_equal(c.flows_out, 1);
+	assert_int_equal(c.flows_in, 1);
 	assert_int_equal(count_events(doc, "M", "process_name", -1), 1);
-	assert_int_equal(count_events(doc, "M", "thread_name", -1), 2);
+	assert_int_equal(count_events(doc, "M", "process_sort_index", -1), 1);
+	/* Two tracks per vCPU: its thread (tid 2i) and its scheduler state (2i + 1). */
+	assert_int_equal(count_events(doc, "M", "thread_name", -1), 4);
 	assert_int_equal(count_events(doc, "X", "guest", 0), 2);
-	assert_int_equal(count_events(doc, "X", "vmm", 0), 1);
-	assert_int_equal(count_events(doc, "X", "halted", 1), 1);
+	/* The vmm work is named by the exit it handled. */
+	assert_int_equal(count_events(doc, "X", "wrmsr:icr", 0), 1);
+	assert_int_equal(count_events(doc, "X", "halted", 2), 1);
 	assert_int_equal(count_events(doc, "i", "spin", 0), 1);
-	assert_int_equal(count_events(doc, "s", "ipi 0x41", 0), 1);
-	assert_int_equal(count_events(doc, "f", "ipi 0x41", 1), 1);
+	assert_int_equal(count_events(doc, "X", "ipi 0x41", 0), 1);
+	assert_int_equal(count_events(doc, "X", "ipi 0x41", 2), 1);
 	/* The first guest slice: 1000..5000 ns = 4 us, exit key as argument. */
 	ev = json_object_get(doc, "traceEvents");
 	json_array_foreach(ev, i, e)
@@ -128,6 +136,37 @@ static void test_tracks_slices_flows(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "otherData"),
 							    "dropped_events")),
 			 0);
+	json_decref(doc);
+	free_vm(vm);
+}
+
+/*
+ * The waker marks a halted vCPU runnable (6000) before its thread wakes
+ * (7000), and the vCPU gets a slot at 8000: on one track "runnable" would
+ * start inside "halted" and end after it. It must be on the scheduler track.
+ */
+static void test_runnable_inside_halt_nests(void **state)
+{
+	struct vm *vm = fake_vm(0, 1, 64);
+	struct trace_ring *a = &vm->vcpu[0]->trace;
+	json_t *doc;
+
+	(void)state;
+	trace_emit(a, 1000, TR_SLOT_IN, 0, 0, 0);
+	trace_emit(a, 1500, TR_RUN, 0, 0, 0);
+	trace_emit(a, 1900, TR_EXIT, EXIT_HLT, 0, 0);
+	trace_emit(a, 1950, TR_SLOT_OUT, 0, 0, 0);
+	trace_emit(a, 2000, TR_HALT, 0, 0, 0);
+	trace_emit(a, 7000, TR_WAKE, 0, 0, 0);
+	trace_emit(a, 6000, TR_RUNNABLE, 0, 0, 0); /* written at the unlock, stamped earlier */
+	trace_emit(a, 8000, TR_SLOT_IN, 0, 1, 0);
+	trace_emit(a, 8200, TR_RUN, 0, 0, 0);
+	doc = write_and_parse(vm, 1, 0);
+	trace_check(doc, "runnable while halted", NULL);
+	assert_int_equal(count_events(doc, "X", "halted", 0), 1);
+	assert_int_equal(count_events(doc, "X", "runnable", 1), 1);
+	assert_int_equal(count_events(doc, "X", "slot 0", 1), 1);
+	assert_int_equal(count_events(doc, "X", "hlt", 0), 1);
 	json_decref(doc);
 	free_vm(vm);
 }
@@ -171,6 +210,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tracks_slices_flows),
+		cmocka_unit_test(test_runnable_inside_halt_nests),
 		cmocka_unit_test(test_ring_overflow_counted),
 		cmocka_unit_test(test_ring_rounds_up),
 	};

@@ -28,6 +28,8 @@ static void json_indent(struct jw *j)
 {
 	int i;
 
+	if (j->compact)
+		return;
 	fputc('\n', j->out);
 	for (i = 0; i < j->depth; i++)
 		fputs("  ", j->out);
@@ -237,7 +239,7 @@ void jw_key(struct jw *j, const char *key)
 	}
 	json_member_prefix(j);
 	json_write_escaped(j->out, key, strlen(key));
-	fputs(": ", j->out);
+	fputs(j->compact ? ":" : ": ", j->out);
 	j->after_key = true;
 }
 

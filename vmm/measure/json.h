@@ -22,6 +22,7 @@ struct jw {
 	bool error;		      /* misuse (depth, value without key...) */
 	bool is_object[JW_MAX_DEPTH]; /* container kind at each level */
 	bool done;		      /* the top-level value is complete */
+	bool compact;		      /* set after jw_init: no indentation (a big trace) */
 };
 
 void jw_init(struct jw *j, FILE *out);

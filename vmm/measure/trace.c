@@ -56,26 +56,36 @@ struct tw {
 	unsigned int tid;
 };
 
+/* Each vCPU has two tracks: its thread (guest, vmm work, halts) and its scheduler state. */
+#define TID_THREAD(i) (2 * (i))
+#define TID_SCHED(i)  (2 * (i) + 1)
+
 static double us(const struct tw *w, uint64_t ts)
 {
 	return ts > w->t0 ? (double)(ts - w->t0) / 1e3 : 0.0;
 }
 
-static void ev_begin(struct tw *w, const char *name, const char *ph, uint64_t ts)
+static void ev_begin(struct tw *w, const char *name, const char *cat, const char *ph, uint64_t ts)
 {
 	jw_begin_object(&w->j);
 	jw_kv_string(&w->j, "name", name);
+	jw_kv_string(&w->j, "cat", cat);
 	jw_kv_string(&w->j, "ph", ph);
 	jw_kv_double(&w->j, "ts", us(w, ts));
 	jw_kv_u64(&w->j, "pid", w->pid);
 	jw_kv_u64(&w->j, "tid", w->tid);
 }
 
-static void ev_slice(struct tw *w, const char *name, uint64_t start, uint64_t end,
+static void ev_dur(struct tw *w, uint64_t start, uint64_t end)
+{
+	jw_kv_double(&w->j, "dur", end > start ? (double)(end - start) / 1e3 : 0.0);
+}
+
+static void ev_slice(struct tw *w, const char *name, const char *cat, uint64_t start, uint64_t end,
 		     const char *arg_key, const char *arg)
 {
-	ev_begin(w, name, "X", start);
-	jw_kv_double(&w->j, "dur", end > start ? (double)(end - start) / 1e3 : 0.0);
+	ev_begin(w, name, cat, "X", start);
+	ev_dur(w, start, end);
 	if (arg_key) {
 		jw_key(&w->j, "args");
 		jw_begin_object(&w->j);
@@ -85,20 +95,39 @@ static void ev_slice(struct tw *w, const char *name, uint64_t start, uint64_t en
 	jw_end_object(&w->j);
 }
 
-static void ev_flow(struct tw *w, const char *ph, uint64_t ts, uint32_t id, unsigned int vec)
+static void ev_instant(struct tw *w, const char *name, const char *cat, uint64_t ts)
+{
+	ev_begin(w, name, cat, "i", ts);
+	jw_kv_string(&w->j, "s", "t");
+	jw_end_object(&w->j);
+}
+
+/*
+ * An IPI is a zero-length slice at the ICR write (flow_out) and one at its
+ * injection (flow_in), bound by id: the arrow joins those two slices, with
+ * no enclosing-slice rules for an importer to apply.
+ */
+static void ev_ipi(struct tw *w, bool out, uint64_t ts, uint32_t id, unsigned int vec,
+		   unsigned int target)
 {
 	char name[16];
 
 	snprintf(name, sizeof(name), "ipi 0x%02x", vec);
-	ev_begin(w, name, ph, ts);
-	jw_kv_string(&w->j, "cat", "ipi");
-	jw_kv_u64(&w->j, "id", ((uint64_t)w->pid << 32) | id);
-	if (ph[0] == 'f')
-		jw_kv_string(&w->j, "bp", "e");
+	ev_begin(w, name, "ipi", "X", ts);
+	ev_dur(w, ts, ts);
+	jw_kv_u64(&w->j, "bind_id", ((uint64_t)w->pid << 32) | id);
+	jw_kv_bool(&w->j, out ? "flow_out" : "flow_in", true);
+	if (out) {
+		jw_key(&w->j, "args");
+		jw_begin_object(&w->j);
+		jw_kv_u64(&w->j, "to_vcpu", target);
+		jw_end_object(&w->j);
+	}
 	jw_end_object(&w->j);
 }
 
-static void ev_meta(struct tw *w, const char *what, const char *name)
+static void ev_meta(struct tw *w, const char *what, const char *key, const char *name,
+		    int64_t index)
 {
 	jw_begin_object(&w->j);
 	jw_kv_string(&w->j, "name", what);
@@ -107,72 +136,111 @@ static void ev_meta(struct tw *w, const char *what, const char *name)
 	jw_kv_u64(&w->j, "tid", w->tid);
 	jw_key(&w->j, "args");
 	jw_begin_object(&w->j);
-	jw_kv_string(&w->j, "name", name);
+	if (name)
+		jw_kv_string(&w->j, key, name);
+	else
+		jw_kv_i64(&w->j, key, index);
 	jw_end_object(&w->j);
 	jw_end_object(&w->j);
 }
 
-/* One vCPU's track: guest time, exit handling, halts, spins, IPI flows. */
-static void trace_vcpu(struct tw *w, const struct trace_ring *r)
+static void track_names(struct tw *w, const char *name, unsigned int sort)
 {
-	uint64_t first = r->head > r->mask + 1 ? r->head - (r->mask + 1) : 0;
-	uint64_t run_ts = 0, exit_ts = 0, halt_ts = 0, runnable_ts = 0, i;
+	ev_meta(w, "thread_name", "name", name, 0);
+	ev_meta(w, "thread_sort_index", "sort_index", NULL, sort);
+}
+
+/* The thread's track: guest, then the vmm work named by the exit it handles, halts inside it. */
+static void thread_event(struct tw *w, const struct trace_event *e, uint64_t *run_ts,
+			 uint64_t *exit_ts, uint64_t *halt_ts, uint32_t *key)
+{
+	switch ((enum trace_type)e->type) {
+	case TR_RUN:
+		if (*exit_ts)
+			ev_slice(w, exit_key_name((enum exit_key) * key), "vmm", *exit_ts, e->ts,
+				 NULL, NULL);
+		*run_ts = e->ts;
+		*exit_ts = 0;
+		break;
+	case TR_EXIT:
+		if (*run_ts)
+			ev_slice(w, "guest", "guest", *run_ts, e->ts, "exit",
+				 exit_key_name((enum exit_key)e->a));
+		*run_ts = 0;
+		*exit_ts = e->ts;
+		*key = e->a;
+		break;
+	case TR_HALT:
+		*halt_ts = e->ts;
+		break;
+	case TR_WAKE:
+		if (*halt_ts)
+			ev_slice(w, "halted", "halt", *halt_ts, e->ts, NULL, NULL);
+		*halt_ts = 0;
+		break;
+	case TR_IPI_SEND:
+		ev_ipi(w, true, e->ts, e->a, e->c, e->b);
+		break;
+	case TR_IPI_INJECT:
+		ev_ipi(w, false, e->ts, e->a, e->c, 0);
+		break;
+	case TR_SPIN:
+		ev_instant(w, "spin", "spin", e->ts);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * The scheduler's track: waiting for a slot, then holding one. The waker
+ * marks a halted vCPU runnable before the vCPU's own thread wakes, so a
+ * runnable slice may start inside the thread's halted one: on the thread's
+ * track the two would overlap, here they follow each other.
+ */
+static void sched_event(struct tw *w, const struct trace_event *e, uint64_t *runnable_ts,
+			uint64_t *slot_ts)
+{
 	char name[32];
 
-	for (i = first; i < r->head; i++) {
-		const struct trace_event *e = &r->ev[i & r->mask];
-
-		switch ((enum trace_type)e->type) {
-		case TR_RUN:
-			if (exit_ts)
-				ev_slice(w, "vmm", exit_ts, e->ts, NULL, NULL);
-			run_ts = e->ts;
-			exit_ts = 0;
-			break;
-		case TR_EXIT:
-			if (run_ts)
-				ev_slice(w, "guest", run_ts, e->ts, "exit",
-					 exit_key_name((enum exit_key)e->a));
-			run_ts = 0;
-			exit_ts = e->ts;
-			break;
-		case TR_HALT:
-			halt_ts = e->ts;
-			break;
-		case TR_WAKE:
-			if (halt_ts)
-				ev_slice(w, "halted", halt_ts, e->ts, NULL, NULL);
-			halt_ts = 0;
-			break;
-		case TR_IPI_SEND:
-			ev_flow(w, "s", e->ts, e->a, e->c);
-			break;
-		case TR_IPI_INJECT:
-			ev_flow(w, "f", e->ts, e->a, e->c);
-			break;
-		case TR_SPIN:
-			ev_begin(w, "spin", "i", e->ts);
-			jw_kv_string(&w->j, "s", "t");
-			jw_end_object(&w->j);
-			break;
-		case TR_RUNNABLE:
-			runnable_ts = e->ts;
-			break;
-		case TR_SLOT_IN:
-			if (runnable_ts)
-				ev_slice(w, "runnable", runnable_ts, e->ts, NULL, NULL);
-			runnable_ts = 0;
-			break;
-		case TR_SLOT_OUT:
-			break;
-		case TR_YIELD:
-			snprintf(name, sizeof(name), "yield_to vCPU %u", e->a);
-			ev_begin(w, name, "i", e->ts);
-			jw_kv_string(&w->j, "s", "t");
-			jw_end_object(&w->j);
-			break;
+	switch ((enum trace_type)e->type) {
+	case TR_RUNNABLE:
+		*runnable_ts = e->ts;
+		break;
+	case TR_SLOT_IN:
+		if (*runnable_ts)
+			ev_slice(w, "runnable", "sched", *runnable_ts, e->ts, NULL, NULL);
+		*runnable_ts = 0;
+		*slot_ts = e->ts;
+		break;
+	case TR_SLOT_OUT:
+		if (*slot_ts) {
+			snprintf(name, sizeof(name), "slot %u", e->b);
+			ev_slice(w, name, "sched", *slot_ts, e->ts, NULL, NULL);
 		}
+		*slot_ts = 0;
+		break;
+	case TR_YIELD:
+		snprintf(name, sizeof(name), "yield_to vCPU %u", e->a);
+		ev_instant(w, name, "sched", e->ts);
+		break;
+	default:
+		break;
 	}
+}
+
+static void trace_vcpu(struct tw *w, const struct trace_ring *r, unsigned int id)
+{
+	uint64_t first = r->head > r->mask + 1 ? r->head - (r->mask + 1) : 0;
+	uint64_t run_ts = 0, exit_ts = 0, halt_ts = 0, runnable_ts = 0, slot_ts = 0, i;
+	uint32_t key = 0;
+
+	w->tid = TID_THREAD(id);
+	for (i = first; i < r->head; i++)
+		thread_event(w, &r->ev[i & r->mask], &run_ts, &exit_ts, &halt_ts, &key);
+	w->tid = TID_SCHED(id);
+	for (i = first; i < r->head; i++)
+		sched_event(w, &r->ev[i & r->mask], &runnable_ts, &slot_ts);
 }
 
 static void trace_vm(struct tw *w, struct vm *vm, uint64_t *dropped)
@@ -183,12 +251,16 @@ static void trace_vm(struct tw *w, struct vm *vm, uint64_t *dropped)
 	w->pid = vm->id + 1;
 	w->tid = 0;
 	snprintf(name, sizeof(name), "%s (%s)", vm->name, vm->image);
-	ev_meta(w, "process_name", name);
+	ev_meta(w, "process_name", "name", name, 0);
+	ev_meta(w, "process_sort_index", "sort_index", NULL, vm->id);
 	for (i = 0; i < vm->nr_vcpus; i++) {
-		w->tid = i;
+		w->tid = TID_THREAD(i);
 		snprintf(name, sizeof(name), "vCPU %u", i);
-		ev_meta(w, "thread_name", name);
-		trace_vcpu(w, &vm->vcpu[i]->trace);
+		track_names(w, name, TID_THREAD(i));
+		w->tid = TID_SCHED(i);
+		snprintf(name, sizeof(name), "vCPU %u scheduler", i);
+		track_names(w, name, TID_SCHED(i));
+		trace_vcpu(w, &vm->vcpu[i]->trace, i);
 		*dropped += trace_ring_dropped(&vm->vcpu[i]->trace);
 	}
 }
@@ -201,7 +273,8 @@ static void trace_slots(struct tw *w, struct vm *vms, unsigned int n)
 
 	w->pid = n + 1;
 	w->tid = 0;
-	ev_meta(w, "process_name", "pCPU slots");
+	ev_meta(w, "process_name", "name", "pCPU slots", 0);
+	ev_meta(w, "process_sort_index", "sort_index", NULL, n);
 	for (i = 0; i < n; i++) {
 		for (k = 0; k < vms[i].nr_vcpus; k++) {
 			const struct trace_ring *r = &vms[i].vcpu[k]->trace;
@@ -217,7 +290,8 @@ static void trace_slots(struct tw *w, struct vm *vms, unsigned int n)
 				} else if (e->type == TR_SLOT_OUT && in_ts) {
 					w->tid = e->b;
 					max_slot = e->b > max_slot ? e->b : max_slot;
-					ev_slice(w, name, in_ts, e->ts, "image", vms[i].image);
+					ev_slice(w, name, "slot", in_ts, e->ts, "image",
+						 vms[i].image);
 					in_ts = 0;
 				}
 			}
@@ -226,7 +300,7 @@ static void trace_slots(struct tw *w, struct vm *vms, unsigned int n)
 	for (i = 0; i <= max_slot; i++) {
 		w->tid = i;
 		snprintf(name, sizeof(name), "slot %u", i);
-		ev_meta(w, "thread_name", name);
+		track_names(w, name, i);
 	}
 }
 
@@ -243,6 +317,7 @@ int trace_write(const char *path, struct vm *vms, unsigned int n, uint64_t t0, b
 	if (outfile_open(&of, path, err, errlen) < 0)
 		return -1;
 	jw_init(&w.j, of.f);
+	w.j.compact = true; /* tens of MB otherwise */
 	jw_begin_object(&w.j);
 	jw_kv_string(&w.j, "displayTimeUnit", "ns");
 	jw_key(&w.j, "traceEvents");
@@ -256,6 +331,8 @@ int trace_write(const char *path, struct vm *vms, unsigned int n, uint64_t t0, b
 	jw_begin_object(&w.j);
 	jw_kv_string(&w.j, "generator", "vmm " VMM_VERSION);
 	jw_kv_u64(&w.j, "dropped_events", dropped);
+	/* ts 0 is this CLOCK_MONOTONIC time: line the trace up with perf or trace-cmd. */
+	jw_kv_u64(&w.j, "clock_monotonic_zero_ns", t0);
 	jw_end_object(&w.j);
 	jw_end_object(&w.j);
 	if (outfile_commit(&of, jw_finish(&w.j) < 0, err, errlen) < 0)
