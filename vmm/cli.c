@@ -55,7 +55,8 @@ void cli_usage(FILE *out)
 		"  --ipi-fastpath on|off  single-target IPIs straight from the ICR exit (default "
 		"on)\n"
 		"  --report vm|vcpu   also print an exit table per VM or per vCPU (repeatable)\n"
-		"  --sort samples|time  order of the exit table rows (default samples)\n"
+		"  --sort KEY         order of the exit table rows, as perf kvm stat's --key:\n"
+		"                     sample (default), time (average time), max, min\n"
 		"  --hist KEY         print an ASCII histogram of exit KEY's handling time,\n"
 		"                     e.g. io:console, hlt, wrmsr:icr, or of an event latency:\n"
 		"                     event:ipi, event:wakeup, event:slot-wait, event:handoff,\n"
@@ -460,6 +461,30 @@ static int cli_check(const struct options *o, char *err, size_t errlen)
 	return 0;
 }
 
+static int cli_sort(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		enum report_sort key;
+	} keys[] = { { "sample", SORT_SAMPLES },
+		     { "samples", SORT_SAMPLES },
+		     { "time", SORT_TIME },
+		     { "max", SORT_MAX },
+		     { "min", SORT_MIN } };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (!strcmp(arg, keys[i].name)) {
+			o->sort = keys[i].key;
+			return 0;
+		}
+	}
+	snprintf(err, errlen,
+		 "--sort: expected sample, time (average, as perf kvm stat), max or min, got '%s'",
+		 arg);
+	return -1;
+}
+
 static int cli_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
 {
 	switch (c) {
@@ -552,12 +577,7 @@ static int cli_option(struct options *o, int c, const char *arg, char *err, size
 		snprintf(err, errlen, "--report: expected 'vm' or 'vcpu', got '%s'", arg);
 		return -1;
 	case OPT_SORT:
-		if (!strcmp(arg, "samples") || !strcmp(arg, "time")) {
-			o->sort = arg[0] == 't' ? SORT_TIME : SORT_SAMPLES;
-			return 0;
-		}
-		snprintf(err, errlen, "--sort: expected 'samples' or 'time', got '%s'", arg);
-		return -1;
+		return cli_sort(o, arg, err, errlen);
 	case OPT_HIST:
 		if (exit_key_parse(arg) < 0 && event_key_parse(arg) < 0) {
 			snprintf(err, errlen,

@@ -20,12 +20,13 @@ struct vm_spec {
 	char *args;	    /* NULL: none */
 };
 
-enum report_sort { SORT_SAMPLES, SORT_TIME };
+/* perf kvm stat report --key: sample, time (= average time), max, min. */
+enum report_sort { SORT_SAMPLES, SORT_TIME, SORT_MAX, SORT_MIN };
 
 struct options {
 	unsigned int vcpus;
 	uint64_t mem;
-	uint64_t timeout_ns; /* 0: none */
+	uint64_t timeout_ns;  /* 0: none */
 	uint64_t watchdog_ns; /* 0: off */
 	const char *json;
 	const char *trace;	   /* --trace FILE */

@@ -221,7 +221,10 @@ static void test_cli_errors(void **state)
 	expect_cli_error("--timeout", "soon",
 			 "--timeout: expected a duration like 30, 30s, 500ms, got 'soon'");
 	expect_cli_error("--report", "vms", "--report: expected 'vm' or 'vcpu', got 'vms'");
-	expect_cli_error("--sort", "name", "--sort: expected 'samples' or 'time', got 'name'");
+	expect_cli_error(
+		"--sort", "name",
+		"--sort: expected sample, time (average, as perf kvm stat), max or min, got "
+		"'name'");
 	expect_cli_error(
 		"--hist", "bogus",
 		"--hist: unknown exit key 'bogus' (e.g. io:console, hlt, wrmsr:icr; see --help)");

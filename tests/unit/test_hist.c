@@ -260,6 +260,36 @@ static void test_stats(void **state)
 	assert_true(h.sum == UINT64_MAX);
 }
 
+/*
+ * The spread perf prints: 1, 2, 3, 4 ns has sample stddev sqrt(5/3) and a
+ * mean of 2.5, so "+- x%" = 100 * sqrt(5/3) / sqrt(4) / 2.5 = 25.82%.
+ * Merging two halves gives the same; one sample or none has no spread.
+ */
+static void test_stddev(void **state)
+{
+	struct hist a, b;
+	uint64_t i;
+
+	(void)state;
+	hist_init(&a);
+	hist_init(&b);
+	assert_true(hist_stddev(&a) == 0 && hist_rel_stderr(&a) == 0);
+	hist_record(&a, 7);
+	assert_true(hist_stddev(&a) == 0 && hist_rel_stderr(&a) == 0);
+	hist_init(&a);
+	for (i = 1; i <= 4; i++)
+		hist_record(i <= 2 ? &a : &b, i);
+	hist_merge(&a, &b);
+	assert_true(fabs(hist_stddev(&a) - sqrt(5.0 / 3.0)) < 1e-12);
+	assert_true(fabs(hist_rel_stderr(&a) - 100.0 * sqrt(5.0 / 3.0) / 2.0 / 2.5) < 1e-9);
+	/* Equal samples: no spread beyond rounding (sum_sq is a double), never a NaN. */
+	hist_init(&b);
+	for (i = 0; i < 1000; i++)
+		hist_record(&b, 123456789);
+	assert_true(hist_stddev(&b) < 1e-6 * 123456789);
+	assert_false(isnan(hist_rel_stderr(&b)));
+}
+
 static void test_percentile_exact(void **state)
 {
 	struct hist h;
@@ -521,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_bucket_relative_width),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_stddev),
 		cmocka_unit_test(test_percentile_exact),
 		cmocka_unit_test(test_percentile_random),
 		cmocka_unit_test(test_merge),

@@ -65,6 +65,7 @@ void hist_record(struct hist *h, uint64_t ns)
 		h->sum = UINT64_MAX; /* saturate rather than wrap */
 	h->min = ns < h->min ? ns : h->min;
 	h->max = ns > h->max ? ns : h->max;
+	h->sum_sq += (double)ns * (double)ns;
 	h->bucket[hist_bucket(ns)]++;
 }
 
@@ -75,6 +76,7 @@ void hist_merge(struct hist *dst, const struct hist *src)
 	dst->count += src->count;
 	if (__builtin_add_overflow(dst->sum, src->sum, &dst->sum))
 		dst->sum = UINT64_MAX;
+	dst->sum_sq += src->sum_sq;
 	if (src->min < dst->min)
 		dst->min = src->min;
 	if (src->max > dst->max)
@@ -125,6 +127,25 @@ double hist_mean(const struct hist *h)
 	if (!h->count)
 		return 0;
 	return (double)h->sum / (double)h->count;
+}
+
+double hist_stddev(const struct hist *h)
+{
+	double n = (double)h->count, var;
+
+	if (h->count < 2)
+		return 0;
+	var = (h->sum_sq - (double)h->sum * (double)h->sum / n) / (n - 1);
+	return var > 0 ? sqrt(var) : 0; /* rounding can leave a tiny negative */
+}
+
+double hist_rel_stderr(const struct hist *h)
+{
+	double mean = hist_mean(h);
+
+	if (h->count < 2 || mean <= 0)
+		return 0;
+	return 100.0 * hist_stddev(h) / sqrt((double)h->count) / mean;
 }
 
 /* Three significant digits in the largest unit that keeps the value >= 1. */

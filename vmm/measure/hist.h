@@ -20,9 +20,10 @@
 
 struct hist {
 	uint64_t count;
-	uint64_t sum; /* ns; saturates at UINT64_MAX */
-	uint64_t min; /* ns; UINT64_MAX while empty */
-	uint64_t max; /* ns */
+	uint64_t sum;  /* ns; saturates at UINT64_MAX */
+	uint64_t min;  /* ns; UINT64_MAX while empty */
+	uint64_t max;  /* ns */
+	double sum_sq; /* ns^2, for the standard deviation */
 	uint64_t bucket[HIST_BUCKETS];
 };
 
@@ -42,6 +43,13 @@ uint64_t hist_bucket_hi(unsigned int b);
  */
 uint64_t hist_percentile(const struct hist *h, double p);
 double hist_mean(const struct hist *h);
+/* Sample standard deviation (n - 1); 0 with fewer than two samples. */
+double hist_stddev(const struct hist *h);
+/*
+ * perf stat's "+- x%": the standard deviation of the mean (stddev / sqrt(n))
+ * as a percentage of the mean; 0 when undefined.
+ */
+double hist_rel_stderr(const struct hist *h);
 
 /*
  * ASCII histogram (rtla/bpftrace style): one row per non-empty bucket range,

@@ -30,7 +30,8 @@ struct report {
 struct row {
 	enum exit_key key;
 	uint64_t count;
-	uint64_t time;
+	uint64_t time; /* total */
+	uint64_t avg, max, min;
 };
 
 static int row_cmp_samples(const void *a, const void *b)
@@ -42,14 +43,41 @@ static int row_cmp_samples(const void *a, const void *b)
 	return (int)x->key - (int)y->key;
 }
 
+/* Larger first; ties by samples, then by key, so the order is stable. */
+static int row_cmp_u64(uint64_t x, uint64_t y, const void *a, const void *b)
+{
+	if (x != y)
+		return x < y ? 1 : -1;
+	return row_cmp_samples(a, b);
+}
+
 static int row_cmp_time(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
 
-	if (x->time != y->time)
-		return x->time < y->time ? 1 : -1;
-	return row_cmp_samples(a, b);
+	return row_cmp_u64(x->avg, y->avg, a, b);
 }
+
+static int row_cmp_max(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	return row_cmp_u64(x->max, y->max, a, b);
+}
+
+static int row_cmp_min(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	return row_cmp_u64(x->min, y->min, a, b);
+}
+
+static int (*const row_cmp[])(const void *, const void *) = {
+	[SORT_SAMPLES] = row_cmp_samples,
+	[SORT_TIME] = row_cmp_time,
+	[SORT_MAX] = row_cmp_max,
+	[SORT_MIN] = row_cmp_min,
+};
 
 static void us_cell(FILE *out, uint64_t ns, int timed)
 {
@@ -72,14 +100,18 @@ void report_exit_table(FILE *out, const char *title, const struct exit_stats *s,
 		rows[n].key = (enum exit_key)i;
 		rows[n].count = s->count[i];
 		rows[n].time = s->time[i].sum;
+		rows[n].avg = (uint64_t)hist_mean(&s->time[i]);
+		rows[n].max = s->time[i].max;
+		rows[n].min = s->time[i].count ? s->time[i].min : 0;
 		total += rows[n].count;
 		total_time += rows[n].time;
 		n++;
 	}
-	qsort(rows, n, sizeof(rows[0]), sort == SORT_TIME ? row_cmp_time : row_cmp_samples);
+	qsort(rows, n, sizeof(rows[0]), row_cmp[sort >= 0 && sort <= SORT_MIN ? sort : 0]);
 	fprintf(out, "\nAnalyze events for %s:\n\n", title);
-	fprintf(out, "%20s %10s %9s %9s %11s %11s %11s %11s %11s %11s\n\n", "VM-EXIT", "Samples",
-		"Samples%", "Time%", "Min Time", "Max Time", "Avg time", "p50", "p99", "p99.9");
+	fprintf(out, "%20s %10s %9s %9s %11s %11s %11s %11s %11s %11s %11s\n\n", "VM-EXIT",
+		"Samples", "Samples%", "Time%", "Min Time", "Max Time", "Avg time", "(+- %)", "p50",
+		"p99", "p99.9");
 	for (i = 0; i < n; i++) {
 		const struct hist *h = &s->time[rows[i].key];
 
@@ -90,6 +122,10 @@ void report_exit_table(FILE *out, const char *title, const struct exit_stats *s,
 		us_cell(out, h->count ? h->min : 0, timed);
 		us_cell(out, h->max, timed);
 		us_cell(out, (uint64_t)hist_mean(h), timed);
+		if (timed)
+			fprintf(out, " (+-%6.2f%%)", hist_rel_stderr(h));
+		else
+			fprintf(out, " %11s", "-");
 		us_cell(out, hist_percentile(h, 50), timed);
 		us_cell(out, hist_percentile(h, 99), timed);
 		us_cell(out, hist_percentile(h, 99.9), timed);
@@ -120,6 +156,8 @@ static void report_event_table(FILE *out, const struct event_stats *ev)
 	for (k = 0; k < NR_EVENT_KEYS; k++) {
 		const struct hist *h = &ev->lat[k];
 
+		if (!h->count)
+			continue; /* as perf: no samples, no row */
 		fprintf(out, "%20s %10llu", event_key_name((enum event_key)k),
 			(unsigned long long)h->count);
 		us_cell(out, h->count ? h->min : 0, 1);
@@ -278,6 +316,7 @@ static void json_hist(struct jw *j, const struct hist *h)
 	jw_kv_u64(j, "min", h->count ? h->min : 0);
 	jw_kv_u64(j, "max", h->max);
 	jw_kv_double(j, "mean", hist_mean(h));
+	jw_kv_double(j, "stddev", hist_stddev(h));
 	jw_kv_u64(j, "p50", hist_percentile(h, 50));
 	jw_kv_u64(j, "p99", hist_percentile(h, 99));
 	jw_kv_u64(j, "p999", hist_percentile(h, 99.9));
