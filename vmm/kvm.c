@@ -13,6 +13,14 @@
 #define KVM_DEV		  "/dev/kvm"
 #define CPUID_MAX_ENTRIES 256
 
+/* $VMM_KVM_DEVICE, e.g. a KVM node bind-mounted elsewhere in a container; else /dev/kvm. */
+static const char *kvm_dev(void)
+{
+	const char *d = getenv("VMM_KVM_DEVICE");
+
+	return d && *d ? d : KVM_DEV;
+}
+
 struct kvm_cap_req {
 	long cap;
 	const char *name;
@@ -38,17 +46,49 @@ int kvm_ioctl(int fd, unsigned long req, void *arg)
 	return r;
 }
 
-int kvm_available(char *err, size_t errlen)
+/* Open the device and make sure it is KVM at the API we speak; -1 with the reason. */
+static int kvm_open_dev(char *err, size_t errlen)
 {
-	int fd = open(KVM_DEV, O_RDWR | O_CLOEXEC);
+	const char *dev = kvm_dev();
+	int fd = open(dev, O_RDWR | O_CLOEXEC), v;
 
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open %s: %s%s", KVM_DEV, strerror(errno),
+		snprintf(err, errlen, "cannot open %s: %s%s", dev, strerror(errno),
 			 errno == EACCES   ? " (add yourself to the kvm group or run as root)"
 			 : errno == ENOENT ? " (no KVM on this machine: load kvm_intel/kvm_amd)"
 					   : "");
+		return -1;
+	}
+	v = ioctl(fd, KVM_GET_API_VERSION, 0);
+	if (v < 0) {
+		snprintf(err, errlen, "%s is not a KVM device: KVM_GET_API_VERSION: %s", dev,
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (v != KVM_API_VERSION) {
+		snprintf(err, errlen, "%s: KVM API version %d, this vmm needs %d", dev, v,
+			 KVM_API_VERSION);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int kvm_available(char *err, size_t errlen)
+{
+	int fd = kvm_open_dev(err, errlen), vm;
+
+	if (fd < 0)
+		return 0;
+	/* Present is not usable: a VM must be creatable (no nested virt, no memory...). */
+	vm = ioctl(fd, KVM_CREATE_VM, 0);
+	if (vm < 0) {
+		snprintf(err, errlen, "%s: KVM_CREATE_VM: %s", kvm_dev(), strerror(errno));
+		close(fd);
 		return 0;
 	}
+	close(vm);
 	close(fd);
 	return 1;
 }
@@ -75,27 +115,15 @@ static int kvm_get_cpuid(struct kvm_host *kvm, char *err, size_t errlen)
 int kvm_open(struct kvm_host *kvm, char *err, size_t errlen)
 {
 	size_t i;
-	int v;
 
 	memset(kvm, 0, sizeof(*kvm));
-	kvm->fd = -1;
-	if (!kvm_available(err, errlen))
+	kvm->fd = kvm_open_dev(err, errlen);
+	if (kvm->fd < 0)
 		return -1;
-	kvm->fd = open(KVM_DEV, O_RDWR | O_CLOEXEC);
-	if (kvm->fd < 0) {
-		snprintf(err, errlen, "cannot open %s: %s", KVM_DEV, strerror(errno));
-		return -1;
-	}
-	v = ioctl(kvm->fd, KVM_GET_API_VERSION, 0);
-	if (v != KVM_API_VERSION) {
-		snprintf(err, errlen, "%s: KVM API version %d, need %d", KVM_DEV, v,
-			 KVM_API_VERSION);
-		goto fail;
-	}
 	for (i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
 		if (ioctl(kvm->fd, KVM_CHECK_EXTENSION, required_caps[i].cap) > 0)
 			continue;
-		snprintf(err, errlen, "%s: capability %s is missing (needed for %s)", KVM_DEV,
+		snprintf(err, errlen, "%s: capability %s is missing (needed for %s)", kvm_dev(),
 			 required_caps[i].name, required_caps[i].why);
 		goto fail;
 	}

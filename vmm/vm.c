@@ -87,6 +87,28 @@ static int vm_setup_memory(struct vm *vm, char *err, size_t errlen)
 }
 
 /*
+ * A PAUSE-loop exit would run KVM's own kvm_vcpu_on_spin() beside our yield
+ * policy and blur every comparison: turn PAUSE exits off where KVM can (it
+ * must happen before the first vCPU). Our guests' spin-waits notify us
+ * through the spin port instead (docs/guest-abi.md).
+ */
+static void vm_disable_pause_exits(struct vm *vm)
+{
+	struct kvm_enable_cap cap;
+	int have = ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_DISABLE_EXITS);
+
+	vm->pause_exits = "kept: KVM cannot disable them here (no KVM_X86_DISABLE_EXITS_PAUSE)";
+	if (have <= 0 || !(have & KVM_X86_DISABLE_EXITS_PAUSE))
+		return;
+	memset(&cap, 0, sizeof(cap));
+	cap.cap = KVM_CAP_X86_DISABLE_EXITS;
+	cap.args[0] = KVM_X86_DISABLE_EXITS_PAUSE;
+	vm->pause_exits = kvm_ioctl(vm->fd, KVM_ENABLE_CAP, &cap) == 0
+				  ? "disabled"
+				  : "kept: KVM_ENABLE_CAP(KVM_CAP_X86_DISABLE_EXITS) failed";
+}
+
+/*
  * Our x2APIC: every x2APIC MSR, IA32_APIC_BASE and IA32_TSC_DEADLINE exits to
  * userspace; every other MSR KVM knows stays with KVM.
  */
@@ -192,6 +214,7 @@ int vm_create(struct vm *vm, const struct kvm_host *kvm, const struct vm_config 
 		return -1;
 	}
 	(void)kvm_ioctl(vm->fd, KVM_SET_TSS_ADDR, (void *)VM_TSS_ADDR);
+	vm_disable_pause_exits(vm);
 	if (vm_setup_memory(vm, err, errlen) < 0 || vm_setup_irqchip(vm, err, errlen) < 0)
 		return -1;
 	boot_setup_memory(vm->ram);

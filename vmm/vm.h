@@ -31,7 +31,8 @@ struct vm_config {
 	const char *args;      /* workload arguments for the guest, may be "" */
 	bool quiet;	       /* drop guest console output */
 	bool timed;	       /* record exit handling-time histograms */
-	bool irqchip_kernel;   /* KVM's in-kernel LAPIC instead of ours */
+	bool irqchip_kernel;
+	const char *pause_exits; /* "disabled", or "kept: <why>" */   /* KVM's in-kernel LAPIC instead of ours */
 	bool ipi_fastpath;     /* single-target IPIs straight from the ICR exit */
 	uint32_t trace_events; /* per-vCPU trace ring size, 0 = no trace */
 	bool pin;	       /* vCPU i on host CPU i mod online CPUs */
@@ -70,6 +71,7 @@ struct vm {
 	bool quiet;
 	bool timed;
 	bool irqchip_kernel;
+	const char *pause_exits; /* "disabled", or "kept: <why>" */
 	bool ipi_fastpath;
 	bool tracing;
 	bool pin;

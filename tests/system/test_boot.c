@@ -12,9 +12,13 @@
 #include "vmmtest.h"
 #include "vmm_abi.h"
 
+#include <fcntl.h>
+#include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 static json_int_t vm_int(const struct vmm_run *r, size_t vm, const char *key)
 {
@@ -273,6 +277,39 @@ static void test_timeout(void **state)
 	vmm_run_free(&r);
 }
 
+/*
+ * PAUSE exits are off wherever KVM can turn them off (its own
+ * kvm_vcpu_on_spin would otherwise act beside our policy), and the report
+ * says which it is, in the header and the JSON.
+ */
+static void test_pause_exits_reported(void **state)
+{
+	const char *args[] = { "--quiet", guest("hello"), NULL };
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm, have;
+	const char *said;
+	struct vmm_run r;
+
+	(void)state;
+	assert_true(fd >= 0);
+	vm = ioctl(fd, KVM_CREATE_VM, 0);
+	assert_true(vm >= 0);
+	have = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_X86_DISABLE_EXITS);
+	close(vm);
+	close(fd);
+	assert_int_equal(vmm_run(&r, args), 0);
+	vmm_expect_ok(&r, NULL);
+	said = json_string_value(
+		json_object_get(json_object_get(report_vm(&r, 0), "interrupts"), "pause_exits"));
+	assert_non_null(said);
+	if (have > 0 && (have & KVM_X86_DISABLE_EXITS_PAUSE))
+		assert_string_equal(said, "disabled");
+	else
+		assert_true(!strncmp(said, "kept: ", 6));
+	if (!strstr(r.out, "PAUSE exits: ") || !strstr(r.out, said))
+		fail_msg("the report header does not say '%s': %s", said, r.out);
+	vmm_run_free(&r);
+}
+
 static void test_spin_notify_counted(void **state)
 {
 	const char *args[] = { "--timeout", "60", "--quiet", NULL, NULL };
@@ -294,6 +331,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hello_1),
+		cmocka_unit_test(test_pause_exits_reported),
 		cmocka_unit_test(test_hello_4),
 		cmocka_unit_test(test_hello_16),
 		cmocka_unit_test(test_three_vms),

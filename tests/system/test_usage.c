@@ -140,6 +140,30 @@ static void test_bad_images(void **state)
 	free(buf);
 }
 
+/* A device node that is not KVM, or none: exit 3 with the device named and why. */
+static void test_not_kvm(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "VMM_KVM_DEVICE=/dev/null",
+		  "vmm: /dev/null is not a KVM device: KVM_GET_API_VERSION: Inappropriate ioctl" },
+		{ "VMM_KVM_DEVICE=/nonexistent-kvm",
+		  "vmm: cannot open /nonexistent-kvm: No such file or directory" },
+	};
+	const char *args[] = { guest("hello"), NULL };
+	struct vmm_run r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *prefix[] = { "env", cases[i][0], NULL };
+
+		assert_int_equal(vmm_run_under(&r, prefix, args), 0);
+		if (r.status != 3 || strncmp(r.err, cases[i][1], strlen(cases[i][1])))
+			fail_msg("%s: exit %d, stderr '%s'", cases[i][0], r.status, r.err);
+		vmm_run_free(&r);
+	}
+}
+
 static void test_help_and_version(void **state)
 {
 	const char *h[] = { "--help", NULL };
@@ -164,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_bad_images),
 		cmocka_unit_test(test_help_and_version),
+		cmocka_unit_test(test_not_kvm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

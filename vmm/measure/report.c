@@ -182,8 +182,16 @@ static void report_summary(FILE *out, struct vm *vms, unsigned int n, uint64_t w
 
 	for (i = 0; i < n; i++)
 		vcpus += vms[i].nr_vcpus;
-	fprintf(out, "\n== vmm report: %u VM%s, %u vCPUs, %.3f s ==\n\n", n, n == 1 ? "" : "s",
-		vcpus, (double)wall_ns / 1e9);
+	fprintf(out, "\n== vmm report: %u VM%s, %u vCPUs, %.3f s ==\n", n, n == 1 ? "" : "s", vcpus,
+		(double)wall_ns / 1e9);
+	/* What KVM still does on its own decides what the numbers mean: say it first. */
+	if (n)
+		fprintf(out, "PAUSE exits: %s; HLT: %s\n\n",
+			vms[0].pause_exits ? vms[0].pause_exits : "?",
+			vms[0].irqchip_kernel
+				? "handled by KVM (--irqchip kernel: its halt polling "
+				  "and wakeups are in force)"
+				: "exits to vmm (userspace APIC)");
 	fprintf(out, "%-5s %-16s %5s %6s %9s %10s  %s\n", "VM", "image", "vCPUs", "RAM", "seconds",
 		"exits", "status");
 	for (i = 0; i < n; i++) {
@@ -379,6 +387,8 @@ static void json_ipi(struct jw *j, struct vm *vm)
 	vm_ipi(vm, &c, &spurious);
 	jw_begin_object(j);
 	jw_kv_string(j, "irqchip", vm->irqchip_kernel ? "kernel" : "user");
+	jw_kv_string(j, "pause_exits", vm->pause_exits ? vm->pause_exits : "?");
+	jw_kv_string(j, "hlt_exits", vm->irqchip_kernel ? "kvm" : "vmm");
 	jw_kv_bool(j, "ipi_fastpath", vm->ipi_fastpath);
 	jw_kv_u64(j, "ipi_sent", c.ipi_sent);
 	jw_kv_u64(j, "ipi_fastpath_sent", c.ipi_fastpath);

@@ -36,7 +36,8 @@ int report_json(const struct report *r, const char *path, int *rc, int (*status)
 void report_exit_table(FILE *out, const char *title, const struct exit_stats *s, int sort,
 		       int timed);
 
-/* The exit status of a run whose VMs all succeeded but whose report (stdout, --json or --trace) could not be written. */
+/* The exit status of a run whose VMs all succeeded but whose report (stdout, --json or --trace)
+ * could not be written. */
 #define REPORT_EXIT_OUTPUT 4
 
 #endif

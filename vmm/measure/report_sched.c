@@ -32,7 +32,8 @@ bool report_ops_per_sec(const struct vmm_result *r, uint32_t tsc_khz, double *op
 	}
 	if (!have_ops || !cycles || !tsc_khz)
 		return false;
-	/* Guest TSC == host TSC here (docs/host-facts.md): cycles / (kHz * 1000) are host seconds. */
+	/* Guest TSC == host TSC here (docs/host-facts.md): cycles / (kHz * 1000) are host seconds.
+	 */
 	*ops_per_sec = (double)ops * (double)tsc_khz * 1000.0 / (double)cycles;
 	return true;
 }
