@@ -8,6 +8,7 @@
 #include "measure/trace.h"
 #include "vmm_abi.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -32,7 +33,7 @@ void cli_usage(FILE *out)
 					"                       %-10s %s\n", policy_all[i]->name,
 					policy_all[i]->summary);
 	fprintf(out,
-		"usage: vmm [options] IMAGE[:vcpus=N][:mem=SIZE][:args=STRING] ...\n"
+		"usage: vmm [options] IMAGE[:vcpus=N][:mem=SIZE][:name=NAME][:args=STRING] ...\n"
 		"\n"
 		"Boot each IMAGE (an ELF64 guest kernel) as its own VM, all in this process.\n"
 		"The same image may be given several times. args= takes the rest of the argument.\n"
@@ -209,6 +210,20 @@ static int spec_key(const char *key, size_t klen, const char *val, size_t vlen,
 			 buf);
 		return -1;
 	}
+	if (klen == 4 && !memcmp(key, "name", 4)) {
+		size_t i, ok = vlen > 0 && vlen < sizeof(spec->name);
+
+		for (i = 0; ok && i < vlen; i++)
+			ok = isalnum((unsigned char)buf[i]) || strchr("_.-", buf[i]);
+		if (ok) {
+			memcpy(spec->name, buf, vlen + 1);
+			return 0;
+		}
+		snprintf(err, errlen,
+			 "name= must be 1..%zu letters, digits, '_', '.' or '-', got '%s'",
+			 sizeof(spec->name) - 1, buf);
+		return -1;
+	}
 	if (klen == 3 && !memcmp(key, "mem", 3)) {
 		if (parse_mem(buf, &spec->mem) == 0 && spec->mem >= MEM_MIN &&
 		    spec->mem <= VMM_MEM_MAX && !(spec->mem & 4095))
@@ -217,15 +232,15 @@ static int spec_key(const char *key, size_t klen, const char *val, size_t vlen,
 			 buf);
 		return -1;
 	}
-	snprintf(err, errlen, "unknown image option '%.*s' (known: vcpus=, mem=, args=)", (int)klen,
-		 key);
+	snprintf(err, errlen, "unknown image option '%.*s' (known: vcpus=, mem=, name=, args=)",
+		 (int)klen, key);
 	return -1;
 }
 
 /* Where the next ":key=" starts in s, for one of the known keys; NULL if none. */
 static const char *next_key(const char *s)
 {
-	static const char *const keys[] = { ":vcpus=", ":mem=", ":args=" };
+	static const char *const keys[] = { ":vcpus=", ":mem=", ":name=", ":args=" };
 	const char *best = NULL, *p;
 	size_t i;
 
@@ -438,6 +453,35 @@ static int cli_sched_option(struct options *o, int c, const char *arg, char *err
 }
 
 /* Slot options mean nothing when Linux schedules the threads: say so instead of ignoring. */
+/* A VM's name as the tables will show it. */
+static void vm_display_name(const struct options *o, unsigned int i, char *buf, size_t len)
+{
+	if (o->vms[i].name[0])
+		snprintf(buf, len, "%s", o->vms[i].name);
+	else
+		snprintf(buf, len, "vm%u", i);
+}
+
+/* Two VMs of one name would make every table ambiguous. */
+static int cli_check_names(const struct options *o, char *err, size_t errlen)
+{
+	char a[16], b[16];
+	unsigned int i, k;
+
+	for (i = 0; i < o->nr_vms; i++) {
+		vm_display_name(o, i, a, sizeof(a));
+		for (k = 0; k < i; k++) {
+			vm_display_name(o, k, b, sizeof(b));
+			if (strcmp(a, b))
+				continue;
+			snprintf(err, errlen, "%s: name '%s' is already VM %u's (%s)",
+				 o->vms[i].path, a, k, o->vms[k].path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int cli_check(const struct options *o, char *err, size_t errlen)
 {
 	static const char *const names[] = { "--pcpus",	     "--quantum",   "--policy",
@@ -726,9 +770,10 @@ enum cli_result cli_parse(int argc, char **argv, struct options *o, FILE *out, c
 		if (cli_option(o, c, optarg, err, errlen) < 0)
 			return CLI_ERROR;
 	}
-	if (cli_check(o, err, errlen) < 0)
+	if (cli_check(o, err, errlen) < 0 || cli_images(o, argc, argv, err, errlen) < 0 ||
+	    cli_check_names(o, err, errlen) < 0)
 		return CLI_ERROR;
-	return cli_images(o, argc, argv, err, errlen) < 0 ? CLI_ERROR : CLI_RUN;
+	return CLI_RUN;
 }
 
 void cli_free(struct options *o)

@@ -18,6 +18,7 @@ struct vm_spec {
 	unsigned int vcpus; /* 0: the --vcpus default */
 	uint64_t mem;	    /* 0: the --mem default */
 	char *args;	    /* NULL: none */
+	char name[16];	    /* "": vm<index> */
 };
 
 /* perf kvm stat report --key: sample, time (= average time), max, min. */

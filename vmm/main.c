@@ -54,7 +54,8 @@ static bool unknown_image_key(const char *path)
 	if (k == c + 1 || *k != '=')
 		return false;
 	snprintf(base, sizeof(base), "%.*s", (int)(c - path), path);
-	fprintf(stderr, "vmm: %s: unknown image option '%.*s' (known: vcpus=, mem=, args=)%s\n",
+	fprintf(stderr,
+		"vmm: %s: unknown image option '%.*s' (known: vcpus=, mem=, name=, args=)%s\n",
 		path, (int)(k - c - 1), c + 1,
 		access(base, F_OK) ? ", and no such file either" : "");
 	return true;
@@ -383,6 +384,7 @@ static int run(const struct options *o, struct image *imgs)
 		const struct vm_spec *s = &o->vms[i];
 		struct vm_config cfg = { .id = i,
 					 .path = s->path,
+					 .name = s->name,
 					 .nr_vcpus = s->vcpus,
 					 .ram_size = s->mem,
 					 .args = s->args,

@@ -172,7 +172,10 @@ static void vm_init_fields(struct vm *vm, const struct vm_config *cfg, int notif
 
 	memset(vm, 0, sizeof(*vm));
 	vm->id = cfg->id;
-	snprintf(vm->name, sizeof(vm->name), "vm%u", cfg->id);
+	if (cfg->name && cfg->name[0])
+		snprintf(vm->name, sizeof(vm->name), "%s", cfg->name);
+	else
+		snprintf(vm->name, sizeof(vm->name), "vm%u", cfg->id);
 	vm->path = cfg->path;
 	vm->image = slash ? slash + 1 : cfg->path;
 	snprintf(vm->args, sizeof(vm->args), "%s", cfg->args ? cfg->args : "");

@@ -26,13 +26,13 @@ struct ipi_track;
 struct vm_config {
 	unsigned int id;
 	const char *path; /* image file as given */
+	const char *name; /* NULL or "": vm<id> */
 	unsigned int nr_vcpus;
 	uint64_t ram_size;
 	const char *args;      /* workload arguments for the guest, may be "" */
 	bool quiet;	       /* drop guest console output */
 	bool timed;	       /* record exit handling-time histograms */
-	bool irqchip_kernel;
-	const char *pause_exits; /* "disabled", or "kept: <why>" */   /* KVM's in-kernel LAPIC instead of ours */
+	bool irqchip_kernel;   /* KVM's in-kernel LAPIC instead of ours */
 	bool ipi_fastpath;     /* single-target IPIs straight from the ICR exit */
 	uint32_t trace_events; /* per-vCPU trace ring size, 0 = no trace */
 	bool pin;	       /* vCPU i on host CPU i mod online CPUs */

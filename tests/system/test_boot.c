@@ -310,6 +310,27 @@ static void test_pause_exits_reported(void **state)
 	vmm_run_free(&r);
 }
 
+/* A VM's name= is its name everywhere: console prefix, every table, the JSON. */
+static void test_named_vms(void **state)
+{
+	char a[512], b[512];
+	const char *args[] = { a, b, NULL };
+	struct vmm_run r;
+
+	(void)state;
+	snprintf(a, sizeof(a), "%s:name=alpha", guest("hello"));
+	snprintf(b, sizeof(b), "%s:vcpus=2:name=web.1:args=rounds=20", guest("ipi-pingpong"));
+	assert_int_equal(vmm_run(&r, args), 0);
+	vmm_expect_ok(&r, NULL);
+	assert_string_equal(json_string_value(json_object_get(report_vm(&r, 0), "name")), "alpha");
+	assert_string_equal(json_string_value(json_object_get(report_vm(&r, 1), "name")), "web.1");
+	if (!strstr(r.out, "[alpha/cpu0] hello from vCPU 0") || !strstr(r.out, "\nalpha ") ||
+	    !strstr(r.out, "\nweb.1 ") || !strstr(r.out, "  alpha/cpu0 hello:") ||
+	    strstr(r.out, "vm0") || strstr(r.out, "vm1"))
+		fail_msg("the names are not used everywhere: %s", r.out);
+	vmm_run_free(&r);
+}
+
 static void test_spin_notify_counted(void **state)
 {
 	const char *args[] = { "--timeout", "60", "--quiet", NULL, NULL };
@@ -332,6 +353,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hello_1),
 		cmocka_unit_test(test_pause_exits_reported),
+		cmocka_unit_test(test_named_vms),
 		cmocka_unit_test(test_hello_4),
 		cmocka_unit_test(test_hello_16),
 		cmocka_unit_test(test_three_vms),

@@ -111,6 +111,11 @@ static void test_image_spec_ok(void **state)
 	assert_int_equal(s.mem, 4u << 20);
 	spec_free(&s);
 
+	assert_int_equal(parse_image_spec("img:name=web-1.a_b:vcpus=2", &s, err, sizeof(err)), 0);
+	assert_string_equal(s.name, "web-1.a_b");
+	assert_int_equal(s.vcpus, 2);
+	spec_free(&s);
+
 	/* A colon that starts no known key belongs to the path. */
 	assert_int_equal(parse_image_spec("dir:x/img:vcpus=3", &s, err, sizeof(err)), 0);
 	assert_string_equal(s.path, "dir:x/img");
@@ -141,6 +146,13 @@ static void test_image_spec_errors(void **state)
 	expect_spec_error("img:mem=3000000",
 			  "mem= must be a size in 2M..1G, a multiple of 4K, got '3000000'");
 	expect_spec_error(":vcpus=2", "empty image path");
+	expect_spec_error("img:name=",
+			  "name= must be 1..15 letters, digits, '_', '.' or '-', got ''");
+	expect_spec_error("img:name=a b",
+			  "name= must be 1..15 letters, digits, '_', '.' or '-', got 'a b'");
+	expect_spec_error("img:name=sixteen-chars-xx",
+			  "name= must be 1..15 letters, digits, '_', '.' or '-', got "
+			  "'sixteen-chars-xx'");
 }
 
 static enum cli_result parse(struct options *o, char *err, size_t len, ...)
@@ -195,6 +207,23 @@ static void test_cli_defaults_and_images(void **state)
 			 CLI_RUN);
 	assert_true(o.irqchip_kernel);
 	assert_false(o.ipi_fastpath);
+	cli_free(&o);
+}
+
+/* Names must be unique, the default vm<i> names included. */
+static void test_vm_names(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&o, err, sizeof(err), "a:name=x", "b:name=y", "c", NULL), CLI_RUN);
+	cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "a:name=x", "b:name=x", NULL), CLI_ERROR);
+	assert_string_equal(err, "b: name 'x' is already VM 0's (a)");
+	cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "a:name=vm2", "b", "c", NULL), CLI_ERROR);
+	assert_string_equal(err, "c: name 'vm2' is already VM 0's (a)");
 	cli_free(&o);
 }
 
@@ -426,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_parse_uint),
 		cmocka_unit_test(test_image_spec_ok),
 		cmocka_unit_test(test_image_spec_errors),
+		cmocka_unit_test(test_vm_names),
 		cmocka_unit_test(test_cli_defaults_and_images),
 		cmocka_unit_test(test_cli_errors),
 		cmocka_unit_test(test_cli_sched),
