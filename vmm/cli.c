@@ -55,6 +55,8 @@ void cli_usage(FILE *out)
 		"  --irqchip user|kernel  our userspace x2APIC (default) or KVM's in-kernel LAPIC\n"
 		"  --ipi-fastpath on|off  single-target IPIs straight from the ICR exit (default "
 		"on)\n"
+		"  --vm NAME|INDEX    the exit and event tables and --hist of that VM only\n"
+		"  --vcpu N           ... of vCPU N only (of every VM, or of the --vm one)\n"
 		"  --report vm|vcpu   also print an exit table per VM or per vCPU (repeatable)\n"
 		"  --sort KEY         order of the exit table rows, as perf kvm stat's --key:\n"
 		"                     sample (default), time (average time), max, min\n"
@@ -309,6 +311,8 @@ enum {
 	OPT_SLOT_CPUS,
 	OPT_WAKE_PREEMPT,
 	OPT_WATCHDOG,
+	OPT_SEL_VM,
+	OPT_SEL_VCPU,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -318,6 +322,8 @@ static const struct option long_opts[] = {
 	{ "mem", required_argument, NULL, OPT_MEM },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "watchdog", required_argument, NULL, OPT_WATCHDOG },
+	{ "vm", required_argument, NULL, OPT_SEL_VM },
+	{ "vcpu", required_argument, NULL, OPT_SEL_VCPU },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "no-stats", no_argument, NULL, OPT_NO_STATS },
@@ -460,6 +466,45 @@ static void vm_display_name(const struct options *o, unsigned int i, char *buf, 
 		snprintf(buf, len, "%s", o->vms[i].name);
 	else
 		snprintf(buf, len, "vm%u", i);
+}
+
+static unsigned int spec_vcpus(const struct options *o, unsigned int i)
+{
+	return o->vms[i].vcpus ? o->vms[i].vcpus : o->vcpus;
+}
+
+/* --vm by name or index, and a --vcpu that exists in the VMs it selects. */
+static int cli_resolve_selectors(struct options *o, char *err, size_t errlen)
+{
+	unsigned int i, most = 0;
+	char name[16], *end;
+	unsigned long idx;
+
+	for (i = 0; o->sel_vm && i < o->nr_vms; i++) {
+		vm_display_name(o, i, name, sizeof(name));
+		if (!strcmp(name, o->sel_vm))
+			o->sel_vm_index = (int)i;
+	}
+	if (o->sel_vm && o->sel_vm_index < 0) {
+		idx = strtoul(o->sel_vm, &end, 10);
+		if (*o->sel_vm && !*end && idx < o->nr_vms)
+			o->sel_vm_index = (int)idx;
+	}
+	if (o->sel_vm && o->sel_vm_index < 0) {
+		snprintf(err, errlen, "--vm %s: no such VM (a name, or an index below %u)",
+			 o->sel_vm, o->nr_vms);
+		return -1;
+	}
+	for (i = 0; i < o->nr_vms; i++)
+		if (o->sel_vm_index < 0 || (int)i == o->sel_vm_index)
+			most = spec_vcpus(o, i) > most ? spec_vcpus(o, i) : most;
+	if (o->sel_vcpu >= (int)most) {
+		snprintf(err, errlen, "--vcpu %d: the %s %u vCPU%s", o->sel_vcpu,
+			 o->sel_vm_index < 0 ? "largest VM has" : "VM has", most,
+			 most == 1 ? "" : "s");
+		return -1;
+	}
+	return 0;
 }
 
 /* Two VMs of one name would make every table ambiguous. */
@@ -622,6 +667,20 @@ static int cli_option(struct options *o, int c, const char *arg, char *err, size
 		return -1;
 	case OPT_SORT:
 		return cli_sort(o, arg, err, errlen);
+	case OPT_SEL_VM:
+		o->sel_vm = arg;
+		return 0;
+	case OPT_SEL_VCPU: {
+		unsigned int n;
+
+		if (parse_uint(arg, 0, VMM_MAX_VCPUS - 1, &n) == 0) {
+			o->sel_vcpu = (int)n;
+			return 0;
+		}
+		snprintf(err, errlen, "--vcpu: expected a vCPU index in 0..%u, got '%s'",
+			 VMM_MAX_VCPUS - 1, arg);
+		return -1;
+	}
 	case OPT_HIST:
 		if (exit_key_parse(arg) < 0 && event_key_parse(arg) < 0) {
 			snprintf(err, errlen,
@@ -649,6 +708,8 @@ static void cli_defaults(struct options *o)
 	o->mem = DEFAULT_MEM;
 	o->timeout_ns = DEFAULT_TIMEOUT_NS;
 	o->watchdog_ns = WATCHDOG_DEFAULT_NS;
+	o->sel_vm_index = -1;
+	o->sel_vcpu = -1;
 	o->stats = true;
 	o->ipi_fastpath = true;
 	o->trace_events = TRACE_DEFAULT_EVENTS;
@@ -771,7 +832,7 @@ enum cli_result cli_parse(int argc, char **argv, struct options *o, FILE *out, c
 			return CLI_ERROR;
 	}
 	if (cli_check(o, err, errlen) < 0 || cli_images(o, argc, argv, err, errlen) < 0 ||
-	    cli_check_names(o, err, errlen) < 0)
+	    cli_check_names(o, err, errlen) < 0 || cli_resolve_selectors(o, err, errlen) < 0)
 		return CLI_ERROR;
 	return CLI_RUN;
 }

@@ -49,6 +49,9 @@ struct options {
 	unsigned int sched_opts_set; /* bit (option - OPT_SCHED) per slot option given */
 	bool report_vm;		     /* an exit table per VM */
 	bool report_vcpu;	     /* an exit table per vCPU */
+	const char *sel_vm;	     /* --vm NAME|INDEX: tables and --hist of that VM only */
+	int sel_vm_index;	     /* resolved; -1: every VM */
+	int sel_vcpu;		     /* --vcpu N: of vCPU N only; -1: every vCPU */
 	enum report_sort sort;
 	const char *hist[CLI_MAX_HIST];
 	unsigned int nr_hist;

@@ -331,6 +331,61 @@ static void test_named_vms(void **state)
 	vmm_run_free(&r);
 }
 
+/* The total of the first exit table under --vm/--vcpu, from stdout. */
+static long long first_total(const char *out, const char *scope)
+{
+	char head[160];
+	const char *p;
+
+	snprintf(head, sizeof(head), "Analyze events for %s:", scope);
+	p = strstr(out, head);
+	if (!p)
+		fail_msg("no table '%s' in: %s", head, out);
+	p = strstr(p, "Total Samples:");
+	assert_non_null(p);
+	return atoll(p + strlen("Total Samples:"));
+}
+
+/* --vm and --vcpu select what the tables count: exactly that VM's or vCPU's exits. */
+static void test_selectors(void **state)
+{
+	char a[512], b[512];
+	const char *vm_args[] = { "--quiet", "--vm", "storm", a, b, NULL };
+	const char *vcpu_args[] = { "--quiet", "--vm", "1", "--vcpu", "2", a, b, NULL };
+	const char *all_vcpu1[] = { "--quiet", "--vcpu", "1", a, b, NULL };
+	json_t *vm;
+	struct vmm_run r;
+
+	(void)state;
+	snprintf(a, sizeof(a), "%s:vcpus=2", guest("hello"));
+	snprintf(b, sizeof(b), "%s:vcpus=3:name=storm:args=rounds=30", guest("ipi-storm"));
+	assert_int_equal(vmm_run(&r, vm_args), 0);
+	vmm_expect_ok(&r, NULL);
+	assert_int_equal(first_total(r.out, "storm (ipi-storm), all VCPUs"),
+			 report_int(json_object_get(report_vm(&r, 1), "exits"), "total"));
+	vmm_run_free(&r);
+	assert_int_equal(vmm_run(&r, vcpu_args), 0);
+	vmm_expect_ok(&r, NULL);
+	vm = json_array_get(json_object_get(report_vm(&r, 1), "vcpu"), 2);
+	assert_int_equal(first_total(r.out, "storm (ipi-storm), VCPU 2"),
+			 report_int(json_object_get(vm, "exits"), "total"));
+	vmm_run_free(&r);
+	assert_int_equal(vmm_run(&r, all_vcpu1), 0);
+	vmm_expect_ok(&r, NULL);
+	assert_int_equal(
+		first_total(r.out, "all VMs, VCPU 1"),
+		report_int(json_object_get(
+				   json_array_get(json_object_get(report_vm(&r, 0), "vcpu"), 1),
+				   "exits"),
+			   "total") +
+			report_int(json_object_get(
+					   json_array_get(json_object_get(report_vm(&r, 1), "vcpu"),
+							  1),
+					   "exits"),
+				   "total"));
+	vmm_run_free(&r);
+}
+
 static void test_spin_notify_counted(void **state)
 {
 	const char *args[] = { "--timeout", "60", "--quiet", NULL, NULL };
@@ -354,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_hello_1),
 		cmocka_unit_test(test_pause_exits_reported),
 		cmocka_unit_test(test_named_vms),
+		cmocka_unit_test(test_selectors),
 		cmocka_unit_test(test_hello_4),
 		cmocka_unit_test(test_hello_16),
 		cmocka_unit_test(test_three_vms),

@@ -225,6 +225,27 @@ static void test_vm_names(void **state)
 	assert_int_equal(parse(&o, err, sizeof(err), "a:name=vm2", "b", "c", NULL), CLI_ERROR);
 	assert_string_equal(err, "c: name 'vm2' is already VM 0's (a)");
 	cli_free(&o);
+	/* Selectors: by name or index, and only vCPUs that exist. */
+	assert_int_equal(parse(&o, err, sizeof(err), "--vm", "web", "a", "b:name=web", NULL),
+			 CLI_RUN);
+	assert_int_equal(o.sel_vm_index, 1);
+	cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--vm", "0", "a", NULL), CLI_RUN);
+	assert_int_equal(o.sel_vm_index, 0);
+	cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--vm", "db", "a", "b:name=web", NULL),
+			 CLI_ERROR);
+	assert_string_equal(err, "--vm db: no such VM (a name, or an index below 2)");
+	cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--vm", "1", "--vcpu", "2", "a:vcpus=4",
+			       "b:vcpus=2", NULL),
+			 CLI_ERROR);
+	assert_string_equal(err, "--vcpu 2: the VM has 2 vCPUs");
+	cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--vcpu", "3", "a:vcpus=4", "b:vcpus=2", NULL),
+			 CLI_RUN);
+	assert_int_equal(o.sel_vcpu, 3);
+	cli_free(&o);
 }
 
 static void expect_cli_error(const char *opt, const char *val, const char *msg)
@@ -368,12 +389,18 @@ static void test_cli_user_view(void **state)
 	cli_free(&o);
 	expect_cli_error("--mem", "4096",
 			 "--mem: expected a size in 2M..1G, a multiple of 4K, got '4096'");
-	expect_cli_error("--vc", "4", "--vc: options are not abbreviated: did you mean --vcpus?");
+	expect_cli_error("--quan", "1ms",
+			 "--quan: options are not abbreviated: did you mean --quantum?");
+	expect_cli_error("--vc", "4",
+			 "--vc: ambiguous: it could be --vcpus, --vcpu (write the option in full)");
 	expect_cli_error(
 		"--q", NULL,
 		"--q: ambiguous: it could be --quiet, --quantum (write the option in full)");
 	assert_int_equal(parse(&o, err, sizeof(err), "img", "--vcpu=3", NULL), CLI_ERROR);
-	assert_string_equal(err, "--vcpu: options are not abbreviated: did you mean --vcpus?");
+	assert_string_equal(err, "--vcpu 3: the largest VM has 2 vCPUs"); /* a real option now */
+	cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "img", "--vcpuz=3", NULL), CLI_ERROR);
+	assert_string_equal(err, "--vcpuz=3: unknown option (see --help)");
 	cli_free(&o);
 	assert_int_equal(parse(&o, err, sizeof(err), "img", "--vcpus=3", NULL), CLI_RUN);
 	assert_int_equal(o.vcpus, 3);

@@ -147,11 +147,11 @@ static void vm_stats(struct vm *vm, struct exit_stats *s, struct event_stats *ev
 	}
 }
 
-static void report_event_table(FILE *out, const struct event_stats *ev)
+static void report_event_table(FILE *out, const struct event_stats *ev, const char *scope)
 {
 	unsigned int k;
 
-	fprintf(out, "\nEvent latencies, all VMs:\n\n%20s %10s %11s %11s %11s %11s %11s %11s\n\n",
+	fprintf(out, "\nEvent latencies, %s:\n\n%20s %10s %11s %11s %11s %11s %11s %11s\n\n", scope,
 		"EVENT", "Samples", "Min", "Max", "Avg", "p50", "p99", "p99.9");
 	for (k = 0; k < NR_EVENT_KEYS; k++) {
 		const struct hist *h = &ev->lat[k];
@@ -280,16 +280,75 @@ static void report_ipis(FILE *out, struct vm *vms, unsigned int n)
 	}
 }
 
+/* What --vm and --vcpu select, merged; the title names it. */
+static void select_stats(struct vm *vms, unsigned int n, const struct options *o,
+			 struct exit_stats *s, struct event_stats *ev, char *title, size_t len)
+{
+	unsigned int i, j;
+
+	exit_stats_init(s);
+	event_stats_init(ev);
+	for (i = 0; i < n; i++) {
+		if (o->sel_vm_index >= 0 && (int)i != o->sel_vm_index)
+			continue;
+		for (j = 0; j < vms[i].nr_vcpus; j++) {
+			if (o->sel_vcpu >= 0 && (int)j != o->sel_vcpu)
+				continue;
+			exit_stats_merge(s, &vms[i].vcpu[j]->stats);
+			event_stats_merge(ev, &vms[i].vcpu[j]->events);
+		}
+	}
+	if (o->sel_vm_index >= 0)
+		snprintf(title, len, "%s (%s), ", vms[o->sel_vm_index].name,
+			 vms[o->sel_vm_index].image);
+	else
+		snprintf(title, len, "all VMs, ");
+	if (o->sel_vcpu >= 0)
+		snprintf(title + strlen(title), len - strlen(title), "VCPU %d", o->sel_vcpu);
+	else
+		snprintf(title + strlen(title), len - strlen(title), "all VCPUs");
+}
+
+static void report_hists(FILE *out, const struct options *o, const struct exit_stats *all,
+			 const struct event_stats *ev, const char *scope)
+{
+	char title[192];
+	unsigned int i;
+
+	for (i = 0; i < o->nr_hist; i++) {
+		int k = exit_key_parse(o->hist[i]);
+		const struct hist *h =
+			k >= 0 ? &all->time[k] : &ev->lat[event_key_parse(o->hist[i])];
+
+		snprintf(title, sizeof(title), "%s %s, %s", o->hist[i],
+			 k >= 0 ? "handling time" : "latency", scope);
+		fputc('\n', out);
+		if (!o->stats)
+			fprintf(out, "%s: not timed (--no-stats)\n", title);
+		else
+			hist_print_ascii(out, h, title, 40);
+	}
+}
+
 static void report_tables(FILE *out, struct vm *vms, unsigned int n, const struct options *o,
 			  struct exit_stats *per_vm, struct exit_stats *all,
 			  const struct event_stats *ev)
 {
-	char title[128];
+	bool selected = o->sel_vm_index >= 0 || o->sel_vcpu >= 0;
+	struct exit_stats *sel = selected ? malloc(sizeof(*sel)) : NULL;
+	struct event_stats *sel_ev = selected ? malloc(sizeof(*sel_ev)) : NULL;
+	char title[128], scope[96] = "all VMs";
 	unsigned int i, j;
 
-	report_exit_table(out, "all VMs, all VCPUs", all, o->sort, o->stats);
+	if (selected && sel && sel_ev) {
+		select_stats(vms, n, o, sel, sel_ev, scope, sizeof(scope));
+		all = sel;
+		ev = sel_ev;
+	}
+	snprintf(title, sizeof(title), "%s", selected ? scope : "all VMs, all VCPUs");
+	report_exit_table(out, title, all, o->sort, o->stats);
 	if (o->stats)
-		report_event_table(out, ev);
+		report_event_table(out, ev, selected ? scope : "all VMs");
 	for (i = 0; o->report_vm && i < n; i++) {
 		snprintf(title, sizeof(title), "%s (%s), all VCPUs", vms[i].name, vms[i].image);
 		report_exit_table(out, title, &per_vm[i], o->sort, o->stats);
@@ -301,19 +360,9 @@ static void report_tables(FILE *out, struct vm *vms, unsigned int n, const struc
 			report_exit_table(out, title, &vms[i].vcpu[j]->stats, o->sort, o->stats);
 		}
 	}
-	for (i = 0; i < o->nr_hist; i++) {
-		int k = exit_key_parse(o->hist[i]);
-		const struct hist *h =
-			k >= 0 ? &all->time[k] : &ev->lat[event_key_parse(o->hist[i])];
-
-		snprintf(title, sizeof(title), "%s %s, all VMs", o->hist[i],
-			 k >= 0 ? "handling time" : "latency");
-		fputc('\n', out);
-		if (!o->stats)
-			fprintf(out, "%s: not timed (--no-stats)\n", title);
-		else
-			hist_print_ascii(out, h, title, 40);
-	}
+	report_hists(out, o, all, ev, selected ? scope : "all VMs");
+	free(sel);
+	free(sel_ev);
 }
 
 static void json_hist(struct jw *j, const struct hist *h)
