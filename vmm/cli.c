@@ -795,13 +795,40 @@ static void cli_unknown(const char *arg, bool bad_value, char *err, size_t errle
 				   : "unknown option (see --help)");
 }
 
+/* vmm report FILE.json takes only what shapes the tables. */
+static bool report_option(int c)
+{
+	return c == OPT_SORT || c == OPT_REPORT || c == OPT_HIST || c == OPT_SEL_VM ||
+	       c == OPT_SEL_VCPU || c == OPT_HELP || c == OPT_VERSION || c == '?' || c == ':';
+}
+
+static enum cli_result cli_report_file(struct options *o, int argc, char **argv, char *err,
+				       size_t errlen)
+{
+	if (argc - optind != 1) {
+		snprintf(err, errlen,
+			 "report: expected one JSON file (vmm report [--sort KEY] "
+			 "[--report vm|vcpu] [--hist KEY] [--vm NAME] [--vcpu N] FILE)");
+		return CLI_ERROR;
+	}
+	o->report_file = argv[optind];
+	return CLI_REPORT;
+}
+
 enum cli_result cli_parse(int argc, char **argv, struct options *o, FILE *out, char *err,
 			  size_t errlen)
 {
+	bool report = argc > 1 && !strcmp(argv[1], "report");
 	const char *tok;
 	int c, idx;
 
 	cli_defaults(o);
+	o->argc = argc;
+	o->argv = argv;
+	if (report) {
+		argc--;
+		argv++;
+	}
 	optind = 0; /* full reset, so tests can parse several argvs */
 	opterr = 0;
 	for (;;) {
@@ -828,9 +855,18 @@ enum cli_result cli_parse(int argc, char **argv, struct options *o, FILE *out, c
 			cli_unknown(argv[optind - 1], c == ':' || optopt, err, errlen);
 			return CLI_ERROR;
 		}
+		if (report && !report_option(c)) {
+			snprintf(err, errlen,
+				 "%s: not an option of 'vmm report' (it takes --sort, --report, "
+				 "--hist, --vm, --vcpu)",
+				 tok);
+			return CLI_ERROR;
+		}
 		if (cli_option(o, c, optarg, err, errlen) < 0)
 			return CLI_ERROR;
 	}
+	if (report)
+		return cli_report_file(o, argc, argv, err, errlen);
 	if (cli_check(o, err, errlen) < 0 || cli_images(o, argc, argv, err, errlen) < 0 ||
 	    cli_check_names(o, err, errlen) < 0 || cli_resolve_selectors(o, err, errlen) < 0)
 		return CLI_ERROR;

@@ -57,9 +57,12 @@ struct options {
 	unsigned int nr_hist;
 	struct vm_spec *vms;
 	unsigned int nr_vms;
+	int argc; /* as given, for the JSON's run record */
+	char **argv;
+	const char *report_file; /* vmm report FILE.json: re-render, run nothing */
 };
 
-enum cli_result { CLI_RUN, CLI_DONE, CLI_ERROR };
+enum cli_result { CLI_RUN, CLI_DONE, CLI_ERROR, CLI_REPORT };
 
 /*
  * Parse argv. CLI_RUN: run the VMs in o. CLI_DONE: --help or --version was

@@ -10,6 +10,7 @@
 #include "loader.h"
 #include "measure/outfile.h"
 #include "measure/report.h"
+#include "measure/report_replay.h"
 #include "measure/trace.h"
 #include "sched/scheduler.h"
 #include "sched/watchdog.h"
@@ -437,6 +438,12 @@ int main(int argc, char **argv)
 	case CLI_ERROR:
 		fprintf(stderr, "vmm: %s\n", err);
 		goto out;
+	case CLI_REPORT:
+		rc = report_replay(&o, stdout, err, sizeof(err)) == 0 ? 0 : EXIT_USAGE;
+		if (rc)
+			fprintf(stderr, "vmm: %s\n", err);
+		cli_free(&o);
+		return rc;
 	case CLI_RUN:
 		break;
 	}

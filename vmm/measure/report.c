@@ -6,6 +6,7 @@
 #include "measure/json.h"
 #include "measure/outfile.h"
 #include "measure/report_sched.h"
+#include "measure/run_info.h"
 #include "measure/stats.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -367,6 +368,8 @@ static void report_tables(FILE *out, struct vm *vms, unsigned int n, const struc
 
 static void json_hist(struct jw *j, const struct hist *h)
 {
+	unsigned int b;
+
 	jw_begin_object(j);
 	jw_kv_u64(j, "count", h->count);
 	jw_kv_u64(j, "sum", h->sum);
@@ -377,6 +380,19 @@ static void json_hist(struct jw *j, const struct hist *h)
 	jw_kv_u64(j, "p50", hist_percentile(h, 50));
 	jw_kv_u64(j, "p99", hist_percentile(h, 99));
 	jw_kv_u64(j, "p999", hist_percentile(h, 99.9));
+	/* Enough to rebuild the histogram exactly (vmm report FILE). */
+	jw_kv_double(j, "sum_sq", h->sum_sq);
+	jw_key(j, "buckets");
+	jw_begin_array(j);
+	for (b = 0; b < HIST_BUCKETS; b++) {
+		if (!h->bucket[b])
+			continue;
+		jw_begin_array(j);
+		jw_u64(j, hist_bucket_lo(b));
+		jw_u64(j, h->bucket[b]);
+		jw_end_array(j);
+	}
+	jw_end_array(j);
 	jw_end_object(j);
 }
 
@@ -533,6 +549,8 @@ static void json_vm(struct jw *j, struct vm *vm, const struct exit_stats *s,
 		jw_kv_u64(j, "id", i);
 		jw_key(j, "exits");
 		json_exits(j, &vm->vcpu[i]->stats, timed);
+		jw_key(j, "events");
+		json_events(j, &vm->vcpu[i]->events, timed);
 		jw_end_object(j);
 	}
 	jw_end_array(j);
@@ -551,6 +569,8 @@ static void report_json_doc(struct jw *j, const struct report *r, int rc)
 	jw_kv_double(j, "wall_seconds", (double)r->wall_ns / 1e9);
 	jw_kv_i64(j, "exit_code", rc);
 	jw_kv_bool(j, "timed", r->o->stats);
+	jw_key(j, "run");
+	run_info_json(j, r->o->argc, r->o->argv, r->wall_ns);
 	jw_key(j, "sched");
 	report_sched_json(j, r->vms, n);
 	jw_key(j, "vms");
@@ -702,6 +722,19 @@ void report_free(struct report *r)
 	free(r->per_vm);
 	free(r->ev);
 	free(r);
+}
+
+int report_replay_print(FILE *out, struct vm *vms, unsigned int n, const struct options *o,
+			uint64_t wall_ns)
+{
+	struct report *r = report_prepare(vms, n, o, wall_ns);
+
+	if (!r)
+		return -1;
+	report_summary(out, vms, n, wall_ns, r->per_vm);
+	report_tables(out, vms, n, o, r->per_vm, &r->per_vm[n], &r->ev[n]);
+	report_free(r);
+	return 0;
 }
 
 int report_text(const struct report *r)

@@ -32,6 +32,13 @@ int report_text(const struct report *r);
  */
 int report_json(const struct report *r, const char *path, int *rc, int (*status)(int rc));
 
+/*
+ * vmm report FILE.json: the summary and the exit/event tables of VMs rebuilt
+ * from a saved JSON, by the same code as the run's report. -1: out of memory.
+ */
+int report_replay_print(FILE *out, struct vm *vms, unsigned int n, const struct options *o,
+			uint64_t wall_ns);
+
 /* One `perf kvm stat report`-style table with p50/p99/p99.9 columns. */
 void report_exit_table(FILE *out, const char *title, const struct exit_stats *s, int sort,
 		       int timed);
