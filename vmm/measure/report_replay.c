@@ -167,7 +167,7 @@ static int load_vm(struct replay *rp, json_t *j, unsigned int i, bool timed, str
 		return bad(rp, "%s.vcpu: missing, empty or too long", where);
 	json_array_foreach(vcpus, k, v)
 	{
-		char w[80];
+		char w[112];
 
 		vm->vcpu[k] = calloc(1, sizeof(*vm->vcpu[k]));
 		if (!vm->vcpu[k])

@@ -565,6 +565,15 @@ bool sched_tick(struct vcpu *v, uint64_t now)
 		return true;
 	now = now_ns(); /* the exit may have waited: a stale time would count that wait twice */
 	sched_lock(s);
+	/*
+	 * Back from a slot wait or a halt that the VM's end cut short: there is
+	 * no slot to preempt, and queueing a dead VM's vCPU would hand it one
+	 * it only gives back (and count a preemption that never was).
+	 */
+	if (vs->slot < 0 || vm_ended(v->vm)) {
+		sched_unlock(s);
+		return true;
+	}
 	if (atomic_load_explicit(&vs->wp_target, memory_order_relaxed) &&
 	    now >= atomic_load_explicit(&vs->wp_at, memory_order_relaxed) &&
 	    wake_preempt(s, v, now, &w))
