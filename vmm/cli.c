@@ -57,6 +57,8 @@ void cli_usage(FILE *out)
 		"on)\n"
 		"  --vm NAME|INDEX    the exit and event tables and --hist of that VM only\n"
 		"  --vcpu N           ... of vCPU N only (of every VM, or of the --vm one)\n"
+		"  --event all|io|msr the exit tables show every exit (default), port I/O or\n"
+		"                     MSR exits only, as perf kvm stat --event\n"
 		"  --report vm|vcpu   also print an exit table per VM or per vCPU (repeatable)\n"
 		"  --sort KEY         order of the exit table rows, as perf kvm stat's --key:\n"
 		"                     sample (default), time (average time), max, min\n"
@@ -313,6 +315,7 @@ enum {
 	OPT_WATCHDOG,
 	OPT_SEL_VM,
 	OPT_SEL_VCPU,
+	OPT_EVENT,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -324,6 +327,7 @@ static const struct option long_opts[] = {
 	{ "watchdog", required_argument, NULL, OPT_WATCHDOG },
 	{ "vm", required_argument, NULL, OPT_SEL_VM },
 	{ "vcpu", required_argument, NULL, OPT_SEL_VCPU },
+	{ "event", required_argument, NULL, OPT_EVENT },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "no-stats", no_argument, NULL, OPT_NO_STATS },
@@ -670,6 +674,15 @@ static int cli_option(struct options *o, int c, const char *arg, char *err, size
 	case OPT_SEL_VM:
 		o->sel_vm = arg;
 		return 0;
+	case OPT_EVENT:
+		if (!strcmp(arg, "all") || !strcmp(arg, "io") || !strcmp(arg, "msr")) {
+			o->event_class = arg[0] == 'a'	 ? CLASS_ALL
+					 : arg[0] == 'i' ? CLASS_IO
+							 : CLASS_MSR;
+			return 0;
+		}
+		snprintf(err, errlen, "--event: expected all, io or msr, got '%s'", arg);
+		return -1;
 	case OPT_SEL_VCPU: {
 		unsigned int n;
 
@@ -799,7 +812,8 @@ static void cli_unknown(const char *arg, bool bad_value, char *err, size_t errle
 static bool report_option(int c)
 {
 	return c == OPT_SORT || c == OPT_REPORT || c == OPT_HIST || c == OPT_SEL_VM ||
-	       c == OPT_SEL_VCPU || c == OPT_HELP || c == OPT_VERSION || c == '?' || c == ':';
+	       c == OPT_EVENT || c == OPT_SEL_VCPU || c == OPT_HELP || c == OPT_VERSION ||
+	       c == '?' || c == ':';
 }
 
 static enum cli_result cli_report_file(struct options *o, int argc, char **argv, char *err,
@@ -858,7 +872,7 @@ enum cli_result cli_parse(int argc, char **argv, struct options *o, FILE *out, c
 		if (report && !report_option(c)) {
 			snprintf(err, errlen,
 				 "%s: not an option of 'vmm report' (it takes --sort, --report, "
-				 "--hist, --vm, --vcpu)",
+				 "--hist, --vm, --vcpu, --event)",
 				 tok);
 			return CLI_ERROR;
 		}

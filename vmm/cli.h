@@ -24,6 +24,9 @@ struct vm_spec {
 /* perf kvm stat report --key: sample, time (= average time), max, min. */
 enum report_sort { SORT_SAMPLES, SORT_TIME, SORT_MAX, SORT_MIN };
 
+/* --event: which exits the tables show, as perf kvm stat --event=vmexit|ioport. */
+enum report_class { CLASS_ALL, CLASS_IO, CLASS_MSR };
+
 struct options {
 	unsigned int vcpus;
 	uint64_t mem;
@@ -53,6 +56,7 @@ struct options {
 	int sel_vm_index;	     /* resolved; -1: every VM */
 	int sel_vcpu;		     /* --vcpu N: of vCPU N only; -1: every vCPU */
 	enum report_sort sort;
+	enum report_class event_class;
 	const char *hist[CLI_MAX_HIST];
 	unsigned int nr_hist;
 	struct vm_spec *vms;

@@ -346,6 +346,46 @@ static long long first_total(const char *out, const char *scope)
 	return atoll(p + strlen("Total Samples:"));
 }
 
+/* Sum of the JSON's all-VMs exit counts whose key starts with one of the prefixes. */
+static long long class_total(const struct vmm_run *r, const char *p1, const char *p2)
+{
+	json_t *by = json_object_get(json_object_get(r->json, "exits"), "by_key"), *e;
+	const char *k;
+	long long n = 0;
+
+	json_object_foreach(by, k, e)
+	{
+		if (!strncmp(k, p1, strlen(p1)) || (p2 && !strncmp(k, p2, strlen(p2))))
+			n += report_int(e, "count");
+	}
+	return n;
+}
+
+/* --event io|msr: the table holds exactly that class of exits, each MSR kind by name. */
+static void test_event_class(void **state)
+{
+	char a[512];
+	const char *msr[] = { "--quiet", "--event", "msr", a, NULL };
+	const char *io[] = { "--quiet", "--event", "io", a, NULL };
+	struct vmm_run r;
+
+	(void)state;
+	snprintf(a, sizeof(a), "%s:vcpus=1", guest("apic-timer"));
+	assert_int_equal(vmm_run(&r, msr), 0);
+	vmm_expect_ok(&r, NULL);
+	assert_int_equal(first_total(r.out, "all VMs, all VCPUs"),
+			 class_total(&r, "rdmsr:", "wrmsr:"));
+	assert_true(report_exit_count(&r, 0, "wrmsr:apic-base") >= 1);
+	assert_true(report_exit_count(&r, 0, "wrmsr:svr") >= 1);
+	assert_null(strstr(r.out, " io:"));
+	vmm_run_free(&r);
+	assert_int_equal(vmm_run(&r, io), 0);
+	vmm_expect_ok(&r, NULL);
+	assert_int_equal(first_total(r.out, "all VMs, all VCPUs"), class_total(&r, "io:", NULL));
+	assert_null(strstr(r.out, "wrmsr:"));
+	vmm_run_free(&r);
+}
+
 /* --vm and --vcpu select what the tables count: exactly that VM's or vCPU's exits. */
 static void test_selectors(void **state)
 {
@@ -410,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_pause_exits_reported),
 		cmocka_unit_test(test_named_vms),
 		cmocka_unit_test(test_selectors),
+		cmocka_unit_test(test_event_class),
 		cmocka_unit_test(test_hello_4),
 		cmocka_unit_test(test_hello_16),
 		cmocka_unit_test(test_three_vms),

@@ -95,6 +95,14 @@ static void test_options(void **state)
 	same_as_live(opts, NULL);
 }
 
+static void test_event_class(void **state)
+{
+	const char *opts[] = { "--event", "msr", "--report", "vm", NULL };
+
+	(void)state;
+	same_as_live(opts, NULL);
+}
+
 static void test_no_stats(void **state)
 {
 	const char *opts[] = { "--report", "vm", NULL };
@@ -158,9 +166,8 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_default),
-		cmocka_unit_test(test_options),
-		cmocka_unit_test(test_no_stats),
+		cmocka_unit_test(test_default),	    cmocka_unit_test(test_options),
+		cmocka_unit_test(test_event_class), cmocka_unit_test(test_no_stats),
 		cmocka_unit_test(test_refused),
 	};
 

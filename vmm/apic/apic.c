@@ -173,8 +173,21 @@ static enum exit_key wrmsr_key(uint32_t msr)
 	case LAPIC_MSR_TIMER_ICR:
 	case LAPIC_MSR_TIMER_DCR:
 		return EXIT_WRMSR_TIMER;
+	case LAPIC_MSR_APIC_BASE:
+		return EXIT_WRMSR_APIC_BASE;
+	case LAPIC_MSR_SVR:
+		return EXIT_WRMSR_SVR;
+	case LAPIC_MSR_LVT_CMCI:
+	case LAPIC_MSR_LVT_THERMAL:
+	case LAPIC_MSR_LVT_PERF:
+	case LAPIC_MSR_LVT_LINT0:
+	case LAPIC_MSR_LVT_LINT1:
+	case LAPIC_MSR_LVT_ERROR:
+		return EXIT_WRMSR_LVT;
+	case LAPIC_MSR_ESR:
+		return EXIT_WRMSR_ESR;
 	default:
-		return EXIT_WRMSR_OTHER;
+		return EXIT_WRMSR_OTHER; /* an x2APIC register with no key of its own, or none */
 	}
 }
 
@@ -205,6 +218,10 @@ enum exit_key apic_rdmsr(struct vcpu *v)
 		run->msr.error = 0;
 		run->msr.data = val;
 	}
+	if (run->msr.index == LAPIC_MSR_APIC_BASE)
+		return EXIT_RDMSR_APIC_BASE;
+	if (run->msr.index == LAPIC_MSR_TSC_DEADLINE)
+		return EXIT_RDMSR_TSC_DEADLINE;
 	return lapic_msr_is_apic(run->msr.index) ? EXIT_RDMSR_APIC : EXIT_RDMSR_OTHER;
 }
 

@@ -88,15 +88,26 @@ static void us_cell(FILE *out, uint64_t ns, int timed)
 		fprintf(out, " %11s", "-");
 }
 
+static bool in_class(enum exit_key k, int cls)
+{
+	const char *n = exit_key_name(k);
+
+	if (cls == CLASS_IO)
+		return !strncmp(n, "io:", 3);
+	if (cls == CLASS_MSR)
+		return !strncmp(n, "rdmsr:", 6) || !strncmp(n, "wrmsr:", 6);
+	return true;
+}
+
 void report_exit_table(FILE *out, const char *title, const struct exit_stats *s, int sort,
-		       int timed)
+		       int timed, int cls)
 {
 	struct row rows[NR_EXIT_KEYS];
 	uint64_t total = 0, total_time = 0;
 	unsigned int n = 0, i;
 
 	for (i = 0; i < NR_EXIT_KEYS; i++) {
-		if (!s->count[i])
+		if (!s->count[i] || !in_class((enum exit_key)i, cls))
 			continue;
 		rows[n].key = (enum exit_key)i;
 		rows[n].count = s->count[i];
@@ -347,18 +358,19 @@ static void report_tables(FILE *out, struct vm *vms, unsigned int n, const struc
 		ev = sel_ev;
 	}
 	snprintf(title, sizeof(title), "%s", selected ? scope : "all VMs, all VCPUs");
-	report_exit_table(out, title, all, o->sort, o->stats);
+	report_exit_table(out, title, all, o->sort, o->stats, o->event_class);
 	if (o->stats)
 		report_event_table(out, ev, selected ? scope : "all VMs");
 	for (i = 0; o->report_vm && i < n; i++) {
 		snprintf(title, sizeof(title), "%s (%s), all VCPUs", vms[i].name, vms[i].image);
-		report_exit_table(out, title, &per_vm[i], o->sort, o->stats);
+		report_exit_table(out, title, &per_vm[i], o->sort, o->stats, o->event_class);
 	}
 	for (i = 0; o->report_vcpu && i < n; i++) {
 		for (j = 0; j < vms[i].nr_vcpus; j++) {
 			snprintf(title, sizeof(title), "%s (%s), VCPU %u", vms[i].name,
 				 vms[i].image, j);
-			report_exit_table(out, title, &vms[i].vcpu[j]->stats, o->sort, o->stats);
+			report_exit_table(out, title, &vms[i].vcpu[j]->stats, o->sort, o->stats,
+					  o->event_class);
 		}
 	}
 	report_hists(out, o, all, ev, selected ? scope : "all VMs");

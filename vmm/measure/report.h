@@ -41,7 +41,7 @@ int report_replay_print(FILE *out, struct vm *vms, unsigned int n, const struct 
 
 /* One `perf kvm stat report`-style table with p50/p99/p99.9 columns. */
 void report_exit_table(FILE *out, const char *title, const struct exit_stats *s, int sort,
-		       int timed);
+		       int timed, int cls);
 
 /* The exit status of a run whose VMs all succeeded but whose report (stdout, --json or --trace)
  * could not be written. */
