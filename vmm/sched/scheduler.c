@@ -359,9 +359,9 @@ bool sched_start(struct vcpu *v)
 	struct sched *s = sched_of(v);
 	struct wakes w = { 0 };
 
+	atomic_store(&v->sched.tid, gettid());
 	if (!sched_slots(s))
 		return true;
-	v->sched.tid = gettid();
 	sched_lock(s);
 	make_runnable(s, v, now_ns(), &w);
 	return unlock_and_wait(s, v, &w);
@@ -894,7 +894,8 @@ void sched_view_vm(struct vm *vm, struct sched_view *out)
 		out[i] = (struct sched_view){ .state = vs->state,
 					      .queued = vs->queued,
 					      .exited = vs->exited,
-					      .slot = vs->slot };
+					      .slot = vs->slot,
+					      .tid = atomic_load(&vs->tid) };
 	}
 	if (s)
 		sched_unlock(s);

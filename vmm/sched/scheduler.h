@@ -111,7 +111,7 @@ struct vcpu_sched {
 	atomic_bool in_spin_loop; /* written by the owner, read by spinners' snapshots */
 	atomic_bool granted;	  /* a slot was handed to the owner while it waited */
 	atomic_int pin_cpu;	  /* the CPU its affinity was last set to, -1: none */
-	int tid;		  /* set by the owner before it first takes the lock */
+	atomic_int tid;		  /* set by the owner first thing (the watchdog reads it) */
 	uint8_t grant_cause;	  /* enum handoff_cause of the slot it holds */
 	bool handoff_open;	  /* owner: saw the grant, not yet in KVM_RUN */
 	bool slot_started;	  /* owner: the slot's quantum was started at the first entry */
@@ -194,6 +194,7 @@ struct sched_view {
 	bool queued;
 	bool exited;
 	int slot;
+	int tid; /* 0 until the thread started */
 };
 
 /* Every vCPU of vm, read under the lock in one go. */

@@ -15,14 +15,19 @@
 #include "vcpu.h"
 #include "vm.h"
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct wd_obs {
 	enum watchdog_cond cond;
 	uint64_t since;
 	uint64_t entries;
+	uint64_t delay0;  /* the thread's host run-queue delay (schedstat) at since */
+	uint64_t pdelay0; /* ... of all of vmm's threads */
+	int tid;
 	bool reported;
 };
 
@@ -80,6 +85,54 @@ void watchdog_free(struct watchdog *w)
 	free(w);
 }
 
+/*
+ * The thread's time runnable but waiting for a host CPU (schedstat field 2)
+ * and its state letter: whether the host, not vmm, kept it from running.
+ */
+static uint64_t thread_delay(int tid, char *state)
+{
+	unsigned long long run = 0, delay = 0;
+	char path[64], buf[512], *p;
+	FILE *f;
+
+	*state = '?';
+	if (tid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", tid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%llu %llu", &run, &delay) != 2)
+			delay = 0;
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	f = fopen(path, "r");
+	if (f) {
+		/* "tid (comm) S ...": the state follows the last ')' */
+		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] && p[2])
+			*state = p[2];
+		fclose(f);
+	}
+	return delay;
+}
+
+/* Every thread of the process: how long they were runnable and not run, in all. */
+static uint64_t process_delay(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	uint64_t sum = 0;
+	char st;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			sum += thread_delay(atoi(e->d_name), &st);
+	closedir(d);
+	return sum;
+}
+
 static enum watchdog_cond classify(struct vcpu *v, const struct sched_view *sv, bool slots,
 				   uint64_t now)
 {
@@ -106,9 +159,25 @@ static void report(struct watchdog *w, struct vm *vm, unsigned int i, struct wd_
 {
 	struct vm_watchdog *d = &vm->watchdog;
 
+	char state;
+	uint64_t waited = thread_delay(o->tid, &state) - o->delay0, stuck = now - o->since;
+	uint64_t all = process_delay() - o->pdelay0;
+
 	o->reported = true;
-	fprintf(stderr, "vmm: watchdog: %s vCPU %u: %s for %.3f s (limit %.3f s)\n", vm->name, i,
-		cond_names[o->cond], (double)(now - o->since) / 1e9, (double)w->limit_ns / 1e9);
+	/*
+	 * A thread the host kept waiting (nice, CPU hogs) is not a lost wakeup:
+	 * say how long it, and all of vmm's threads together, were runnable but
+	 * not run meanwhile. More than the episode's length means the host, not
+	 * vmm, held the VM up.
+	 */
+	fprintf(stderr,
+		"vmm: watchdog: %s vCPU %u: %s for %.3f s (limit %.3f s); its thread %d is %c, "
+		"waited %.3f s for a host CPU, and vmm's threads %.3f s in all%s\n",
+		vm->name, i, cond_names[o->cond], (double)stuck / 1e9, (double)w->limit_ns / 1e9,
+		o->tid, state, (double)waited / 1e9, (double)all / 1e9,
+		waited > stuck / 2 || all > stuck
+			? ": the host did not run vmm (CPU contention, nice?)"
+			: "");
 	if (d->reports < WATCHDOG_MAX_RECORDS)
 		d->rec[d->reports] = (struct watchdog_record){ .vcpu = i,
 							       .cond = o->cond,
@@ -149,10 +218,24 @@ static void check_vm(struct watchdog *w, struct vm *vm, struct wd_obs *obs, uint
 		uint64_t entries = atomic_load_explicit(&v->entries, memory_order_relaxed);
 
 		if (c == WD_NONE || c != o->cond || entries != o->entries) {
-			*o = (struct wd_obs){ .cond = c, .since = now, .entries = entries };
+			char st;
+
+			*o = (struct wd_obs){
+				.cond = c, .since = now, .entries = entries, .tid = view[i].tid
+			};
+			if (c != WD_NONE) {
+				o->delay0 = thread_delay(o->tid, &st);
+				o->pdelay0 = process_delay();
+			}
 			continue;
 		}
 		if (!o->reported && now - o->since >= w->limit_ns) {
+			/* A thread that had not started when the episode began: all its delay
+			 * counts. */
+			if (!o->tid) {
+				o->tid = view[i].tid;
+				o->delay0 = 0;
+			}
 			report(w, vm, i, o, now);
 			reported++;
 		}
