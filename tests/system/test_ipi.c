@@ -248,6 +248,43 @@ static void test_nmi_storm(void **state)
 	}
 }
 
+/*
+ * hackbench-like: every message arrives once and in order (the guest
+ * checks), the wake IPIs balance, and the fastpath carries every one of
+ * them when on and none when off; on slots and under --sched host.
+ */
+static void test_hackbench(void **state)
+{
+	static const char *const modes[][4] = {
+		{ "--ipi-fastpath", "on", "--pcpus", "2" },
+		{ "--ipi-fastpath", "off", "--pcpus", "2" },
+		{ "--ipi-fastpath", "on", "--sched", "host" },
+	};
+	char spec[512];
+	struct vmm_run r;
+	size_t m;
+
+	(void)state;
+	snprintf(spec, sizeof(spec), "%s:vcpus=4:args=msgs=100", guest("hackbench-like"));
+	for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		const char *args[] = { "--timeout", "60",	 "--quiet",
+				       modes[m][0], modes[m][1], modes[m][2],
+				       modes[m][3], spec,	 NULL };
+		json_int_t sent;
+
+		assert_int_equal(vmm_run(&r, args), 0);
+		vmm_expect_ok(&r, modes[m][1]);
+		assert_int_equal(report_result(&r, 0, "hackbench-like", "ops"), 200);
+		sent = irq(&r, 0, "ipi_sent");
+		assert_int_equal(sent, report_result(&r, 0, "hackbench-like", "ipis"));
+		assert_true(sent > 0);
+		assert_true(irq(&r, 0, "ipi_balanced"));
+		assert_int_equal(irq(&r, 0, "ipi_fastpath_sent"),
+				 strcmp(modes[m][1], "on") ? 0 : sent);
+		vmm_run_free(&r);
+	}
+}
+
 static void test_apic_timer(void **state)
 {
 	const char *args[] = { "--timeout", "120", "--quiet", NULL, NULL };
@@ -336,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_apic_garbage),
 		cmocka_unit_test(test_apic_timer),
 		cmocka_unit_test(test_nmi_storm),
+		cmocka_unit_test(test_hackbench),
 		cmocka_unit_test(test_storm_trace),
 	};
 
