@@ -426,6 +426,45 @@ static void test_selectors(void **state)
 	vmm_run_free(&r);
 }
 
+/*
+ * timer-latency (tscdeadline_latency's shape): every sample's timer fired
+ * and was delivered once, and the statistics are ordered, halted or spinning.
+ */
+static void test_timer_latency(void **state)
+{
+	static const char *const waits[] = { "spin=0", "spin=1" };
+	char spec[512];
+	const char *args[] = { "--quiet", spec, NULL };
+	struct vmm_run r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		json_int_t mn, p25, p50, p75, mx, mean;
+
+		snprintf(spec, sizeof(spec), "%s:vcpus=1:args=samples=30,%s",
+			 guest("timer-latency"), waits[i]);
+		assert_int_equal(vmm_run(&r, args), 0);
+		vmm_expect_ok(&r, waits[i]);
+		assert_int_equal(report_result(&r, 0, "timer-latency", "samples"), 30);
+		mn = report_result(&r, 0, "timer-latency", "min");
+		p25 = report_result(&r, 0, "timer-latency", "p25");
+		p50 = report_result(&r, 0, "timer-latency", "p50");
+		p75 = report_result(&r, 0, "timer-latency", "p75");
+		mx = report_result(&r, 0, "timer-latency", "max");
+		mean = report_result(&r, 0, "timer-latency", "mean");
+		if (!(mn <= p25 && p25 <= p50 && p50 <= p75 && p75 <= mx && mn <= mean &&
+		      mean <= mx))
+			fail_msg("%s: min %lld p25 %lld p50 %lld p75 %lld max %lld mean %lld",
+				 waits[i], (long long)mn, (long long)p25, (long long)p50,
+				 (long long)p75, (long long)mx, (long long)mean);
+		assert_int_equal(report_int(json_object_get(report_vm(&r, 0), "interrupts"),
+					    "timer_delivered"),
+				 30);
+		vmm_run_free(&r);
+	}
+}
+
 static void test_spin_notify_counted(void **state)
 {
 	const char *args[] = { "--timeout", "60", "--quiet", NULL, NULL };
@@ -459,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_emulation_failure),
 		cmocka_unit_test(test_vector_names),
 		cmocka_unit_test(test_timer_storm),
+		cmocka_unit_test(test_timer_latency),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_spin_notify_counted),
 	};
