@@ -372,12 +372,14 @@ static void leave_slot(struct vcpu *v, bool exiting)
 {
 	struct sched *s = sched_of(v);
 	struct wakes w = { 0 };
-	uint64_t now = now_ns();
+	uint64_t now;
 	int slot;
 
 	if (!sched_slots(s))
 		return;
 	sched_lock(s);
+	now = now_ns(); /* after the lock: scheduler times follow the lock order (the trace nests)
+			 */
 	slot = v->sched.slot;
 	if (v->sched.queued)
 		rq_remove(s, v);
@@ -563,8 +565,10 @@ bool sched_tick(struct vcpu *v, uint64_t now)
 	/* sched_quantum_end: the quantum end, or an earlier wakeup-preemption deadline. */
 	if (!sched_slots(s) || now < sched_quantum_end(v))
 		return true;
-	now = now_ns(); /* the exit may have waited: a stale time would count that wait twice */
 	sched_lock(s);
+	/* Now, not at the exit (that wait would count twice), and after the lock, as every grant.
+	 */
+	now = now_ns();
 	/*
 	 * Back from a slot wait or a halt that the VM's end cut short: there is
 	 * no slot to preempt, and queueing a dead VM's vCPU would hand it one
@@ -815,9 +819,9 @@ bool sched_on_spin(struct vcpu *v)
 		sched_yield();
 		return true;
 	}
-	now = now_ns();
 	atomic_store(&v->sched.in_spin_loop, true);
 	sched_lock(s);
+	now = now_ns();
 	snapshot(s, v, &snap, now);
 	policy_on_spin(s->cfg.policy, &snap, &pk);
 	for (m = pk.dy_flip; m; m &= m - 1) {
