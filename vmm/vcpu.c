@@ -360,8 +360,8 @@ static int vcpu_prepare_entry(struct vcpu *v)
 	if (v->vm->irqchip_kernel)
 		return vcpu_program_timer(v, 0);
 	for (;;) {
-		now = now_ns();
 		apic_sync(v);
+		now = now_ns(); /* after the merge: an injection is never stamped before its send */
 		if (apic_inject(v, now) < 0) {
 			vm_end(v->vm, VM_END_HOST_ERROR, 0, "vCPU %u: interrupt injection: %s",
 			       v->id, strerror(errno));

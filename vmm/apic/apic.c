@@ -48,16 +48,21 @@ void apic_counters_add(struct apic_counters *d, const struct apic_counters *s)
 /* Sender side: request `vector` on dst and make sure dst will look. */
 static void apic_post(struct vcpu *src, struct vcpu *dst, uint8_t vector)
 {
-	uint64_t old;
+	uint64_t old, t = src->vm->timed || src->vm->tracing ? now_ns() : 0;
 
-	/* Stamped before the request is visible, so the owner's merge reads this or a later one. */
+	/*
+	 * Stamped before the request is visible, so the owner's merge reads this
+	 * or a later one. One stamp for both: the owner may merge an earlier
+	 * request of this vector after it sees the new flow id, and its injection
+	 * must still come no earlier than the send it is drawn from.
+	 */
 	if (src->vm->timed)
-		atomic_store_explicit(&dst->apic.post_ns[vector], now_ns(), memory_order_release);
+		atomic_store_explicit(&dst->apic.post_ns[vector], t, memory_order_release);
 	if (src->vm->tracing) {
 		uint32_t id = atomic_fetch_add(&src->vm->flow_seq, 1) + 1;
 
+		trace_emit(&src->trace, t, TR_IPI_SEND, id, (uint16_t)dst->id, vector);
 		atomic_store_explicit(&dst->apic.post_flow[vector], id, memory_order_release);
-		trace_emit(&src->trace, now_ns(), TR_IPI_SEND, id, (uint16_t)dst->id, vector);
 	}
 	old = atomic_fetch_or(&dst->apic.pir[WORD(vector)], BIT(vector));
 	if (old & BIT(vector)) {
