@@ -477,31 +477,29 @@ static unsigned int spec_vcpus(const struct options *o, unsigned int i)
 	return o->vms[i].vcpus ? o->vms[i].vcpus : o->vcpus;
 }
 
-/* --vm by name or index, and a --vcpu that exists in the VMs it selects. */
-static int cli_resolve_selectors(struct options *o, char *err, size_t errlen)
+int cli_select(struct options *o, const char *const *names, const unsigned int *vcpus,
+	       unsigned int n, char *err, size_t errlen)
 {
 	unsigned int i, most = 0;
-	char name[16], *end;
 	unsigned long idx;
+	char *end;
 
-	for (i = 0; o->sel_vm && i < o->nr_vms; i++) {
-		vm_display_name(o, i, name, sizeof(name));
-		if (!strcmp(name, o->sel_vm))
+	for (i = 0; o->sel_vm && i < n; i++)
+		if (!strcmp(names[i], o->sel_vm))
 			o->sel_vm_index = (int)i;
-	}
 	if (o->sel_vm && o->sel_vm_index < 0) {
 		idx = strtoul(o->sel_vm, &end, 10);
-		if (*o->sel_vm && !*end && idx < o->nr_vms)
+		if (*o->sel_vm && !*end && idx < n)
 			o->sel_vm_index = (int)idx;
 	}
 	if (o->sel_vm && o->sel_vm_index < 0) {
 		snprintf(err, errlen, "--vm %s: no such VM (a name, or an index below %u)",
-			 o->sel_vm, o->nr_vms);
+			 o->sel_vm, n);
 		return -1;
 	}
-	for (i = 0; i < o->nr_vms; i++)
+	for (i = 0; i < n; i++)
 		if (o->sel_vm_index < 0 || (int)i == o->sel_vm_index)
-			most = spec_vcpus(o, i) > most ? spec_vcpus(o, i) : most;
+			most = vcpus[i] > most ? vcpus[i] : most;
 	if (o->sel_vcpu >= (int)most) {
 		snprintf(err, errlen, "--vcpu %d: the %s %u vCPU%s", o->sel_vcpu,
 			 o->sel_vm_index < 0 ? "largest VM has" : "VM has", most,
@@ -509,6 +507,32 @@ static int cli_resolve_selectors(struct options *o, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* The selectors against the command line's VMs. */
+static int cli_resolve_selectors(struct options *o, char *err, size_t errlen)
+{
+	char(*names)[16] = calloc(o->nr_vms, sizeof(*names));
+	const char **np = calloc(o->nr_vms, sizeof(*np));
+	unsigned int *vc = calloc(o->nr_vms, sizeof(*vc)), i;
+	int rc = -1;
+
+	if (!o->sel_vm && o->sel_vcpu < 0)
+		rc = 0;
+	else if (!names || !np || !vc)
+		snprintf(err, errlen, "out of memory");
+	else {
+		for (i = 0; i < o->nr_vms; i++) {
+			vm_display_name(o, i, names[i], sizeof(names[i]));
+			np[i] = names[i];
+			vc[i] = spec_vcpus(o, i);
+		}
+		rc = cli_select(o, np, vc, o->nr_vms, err, errlen);
+	}
+	free(names);
+	free(np);
+	free(vc);
+	return rc;
 }
 
 /* Two VMs of one name would make every table ambiguous. */

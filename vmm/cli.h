@@ -89,4 +89,11 @@ int parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *
 /* One IMAGE[:key=value...] argument. 0, or -1 with the reason in err. */
 int parse_image_spec(const char *arg, struct vm_spec *spec, char *err, size_t errlen);
 
+/*
+ * Resolve --vm (a name, or an index) and check --vcpu against n VMs named
+ * names[] with vcpus[] vCPUs: the run's command line, or a saved report.
+ */
+int cli_select(struct options *o, const char *const *names, const unsigned int *vcpus,
+	       unsigned int n, char *err, size_t errlen);
+
 #endif

@@ -138,7 +138,7 @@ static void test_refused(void **state)
 	vmm_run_free(&r);
 	expect_refused(not_json, "/proc/version: not a vmm JSON report");
 	expect_refused(bad_opt, "--pcpus: not an option of 'vmm report'");
-	expect_refused(no_vm, "--vm nosuch: no such VM in this run");
+	expect_refused(no_vm, "--vm nosuch: no such VM (a name, or an index below 1)");
 	/* One bucket count changed: the histogram no longer adds up to its count. */
 	snprintf(cmd, sizeof(cmd),
 		 "python3 -c 'import json,sys; p=sys.argv[1]; d=json.load(open(p)); "

@@ -195,30 +195,28 @@ static void free_vms(struct vm *vms, unsigned int n)
 	free(vms);
 }
 
-/* --vm and --vcpu, against the VMs of the file. */
+/* --vm and --vcpu, against the VMs of the file, as the command line does. */
 static int resolve(struct replay *rp, struct options *o, struct vm *vms, unsigned int n)
 {
-	unsigned int i, most = 0;
-	char *end;
-	unsigned long idx;
+	const char **names = calloc(n, sizeof(*names));
+	unsigned int *vcpus = calloc(n, sizeof(*vcpus)), i;
+	char msg[160];
+	int rc = -1;
 
-	for (i = 0; o->sel_vm && i < n; i++)
-		if (!strcmp(vms[i].name, o->sel_vm))
-			o->sel_vm_index = (int)i;
-	if (o->sel_vm && o->sel_vm_index < 0) {
-		idx = strtoul(o->sel_vm, &end, 10);
-		if (*o->sel_vm && !*end && idx < n)
-			o->sel_vm_index = (int)idx;
-		else
-			return bad(rp, "--vm %s: no such VM in this run", o->sel_vm);
+	if (names && vcpus) {
+		for (i = 0; i < n; i++) {
+			names[i] = vms[i].name;
+			vcpus[i] = vms[i].nr_vcpus;
+		}
+		rc = cli_select(o, names, vcpus, n, msg, sizeof(msg));
+		if (rc < 0)
+			bad(rp, "%s", msg);
+	} else {
+		bad(rp, "out of memory");
 	}
-	for (i = 0; i < n; i++)
-		if (o->sel_vm_index < 0 || (int)i == o->sel_vm_index)
-			most = vms[i].nr_vcpus > most ? vms[i].nr_vcpus : most;
-	if (o->sel_vcpu >= (int)most)
-		return bad(rp, "--vcpu %d: the VM%s %u vCPUs", o->sel_vcpu,
-			   o->sel_vm_index < 0 ? "s have at most" : " has", most);
-	return 0;
+	free(names);
+	free(vcpus);
+	return rc;
 }
 
 int report_replay(struct options *o, FILE *out, char *err, size_t errlen)
