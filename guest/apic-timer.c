@@ -32,15 +32,9 @@ static void timer_irq(struct irq_frame *f)
 	apic_eoi();
 }
 
-/* IF=0 check, then `sti; hlt`: STI's shadow covers HLT, so no wakeup is lost. */
 static void wait_fired(uint32_t n)
 {
-	for (;;) {
-		irq_disable();
-		if (READ_ONCE(fired) >= n)
-			break;
-		asm volatile("sti; hlt" : : : "memory");
-	}
+	halt_until(&fired, n);
 }
 
 static void fail(const char *why, uint64_t a, uint64_t b)

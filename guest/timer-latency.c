@@ -34,15 +34,9 @@ static void timer_irq(struct irq_frame *f)
 	apic_eoi();
 }
 
-/* Until the n-th expiry: IF=0 check, then `sti; hlt` (STI's shadow covers HLT). */
 static void wait_halt(uint32_t n)
 {
-	for (;;) {
-		irq_disable();
-		if (READ_ONCE(fired) >= n)
-			break;
-		asm volatile("sti; hlt" : : : "memory");
-	}
+	halt_until(&fired, n);
 	irq_enable();
 }
 

@@ -173,6 +173,12 @@ void irq_set_handler(uint8_t vector, irq_handler_t fn);
 /* The NMI (vector 2) handler; it runs with NMIs blocked until its IRET. */
 void nmi_set_handler(irq_handler_t fn);
 
+/*
+ * Sleep in HLT until *count (bumped by an interrupt handler) reaches n.
+ * Returns with interrupts disabled.
+ */
+void halt_until(const uint32_t *count, uint32_t n);
+
 /* ---- SMP: atomics, barrier ---- */
 
 #define READ_ONCE(x)	       __atomic_load_n(&(x), __ATOMIC_RELAXED)
