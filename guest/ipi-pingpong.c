@@ -106,22 +106,6 @@ static int parse_wait(char *bad, size_t size)
 	return WAIT_HALT;
 }
 
-static void shell_sort(uint64_t *v, uint64_t n)
-{
-	static const uint64_t gaps[] = { 701, 301, 132, 57, 23, 10, 4, 1 };
-	uint64_t gap, i, j, x;
-
-	for (unsigned int g = 0; g < ARRAY_SIZE(gaps); g++) {
-		gap = gaps[g];
-		for (i = gap; i < n; i++) {
-			x = v[i];
-			for (j = i; j >= gap && v[j - gap] > x; j -= gap)
-				v[j] = v[j - gap];
-			v[j] = x;
-		}
-	}
-}
-
 static void pong_loop(uint64_t rounds, enum wait_mode mode)
 {
 	for (uint64_t i = 0; i < rounds; i++) {
@@ -155,7 +139,7 @@ static void report(uint64_t rounds, enum wait_mode mode)
 	struct vmm_result r;
 	uint64_t p50, p99;
 
-	shell_sort(samples, rounds);
+	sort_u64(samples, rounds);
 	p50 = samples[(rounds - 1) * 50 / 100];
 	p99 = samples[(rounds - 1) * 99 / 100];
 	printf("ipi-pingpong: %lu rounds (%s, ple %u): min %lu p50 %lu p99 %lu max %lu cycles, "

@@ -59,23 +59,13 @@ static uint64_t isqrt(uint64_t x)
 	return r;
 }
 
-static void sort(uint64_t *v, uint64_t n)
-{
-	for (uint64_t i = 1; i < n; i++)
-		for (uint64_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			uint64_t t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-}
-
 void guest_main(unsigned int cpu)
 {
 	uint64_t delta = arg_u64("delta", 200000), n = arg_u64("samples", 100);
 	uint64_t spin = arg_u64("spin", 0), sum = 0, var = 0, mean;
 	struct vmm_result r;
 
+	apic_enable(); /* x2APIC mode first: apic_park's TPR write would #GP without it */
 	if (cpu != 0)
 		apic_park();
 	if (!n || n > MAX_SAMPLES || !delta || spin > 1) {
@@ -84,7 +74,6 @@ void guest_main(unsigned int cpu)
 		shutdown(GUEST_STATUS_BAD_ARGS);
 	}
 	irq_set_handler(TIMER_VECTOR, timer_irq);
-	apic_enable();
 	irq_enable();
 	for (uint32_t i = 1; i <= n; i++) {
 		WRITE_ONCE(deadline, rdtsc() + delta);
@@ -99,7 +88,7 @@ void guest_main(unsigned int cpu)
 	mean = sum / n;
 	for (uint64_t i = 0; i < n; i++)
 		var += (late[i] - mean) * (late[i] - mean) / n;
-	sort(late, n);
+	sort_u64(late, n);
 	printf("timer-latency: %lu samples, delta %lu: late min %lu p50 %lu max %lu cycles\n", n,
 	       delta, late[0], late[n / 2], late[n - 1]);
 	result_init(&r, "timer-latency");

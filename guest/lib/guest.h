@@ -179,6 +179,9 @@ void nmi_set_handler(irq_handler_t fn);
  */
 void halt_until(const uint32_t *count, uint32_t n);
 
+/* Sort samples in place, ascending (lib/sort.c). */
+void sort_u64(uint64_t *v, uint64_t n);
+
 /* ---- SMP: atomics, barrier ---- */
 
 #define READ_ONCE(x)	       __atomic_load_n(&(x), __ATOMIC_RELAXED)
