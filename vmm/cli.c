@@ -55,6 +55,14 @@ void cli_usage(FILE *out)
 		"  --irqchip user|kernel  our userspace x2APIC (default) or KVM's in-kernel LAPIC\n"
 		"  --ipi-fastpath on|off  single-target IPIs straight from the ICR exit (default "
 		"on)\n"
+		"  --wake direct|deferred  a halted vCPU's timer and IPI wakeups: from its own\n"
+		"                     futex timeout and the sender (default), or through a\n"
+		"                     helper thread per VM first (seed 3; docs/wakeups.md)\n"
+		"  --kick-redirect on|off  an IPI sender hands the wake of a halted target to\n"
+		"                     an idle slot's helper instead of doing it (default off)\n"
+		"  --halt-poll DURATION|adaptive|0  a halting vCPU polls for an interrupt this\n"
+		"                     long before it sleeps; adaptive moves the window as KVM's\n"
+		"                     halt_poll_ns does (max 200us); 0 = off (default)\n"
 		"  --vm NAME|INDEX    the exit and event tables and --hist of that VM only\n"
 		"  --vcpu N           ... of vCPU N only (of every VM, or of the --vm one)\n"
 		"  --event all|io|msr the exit tables show every exit (default), port I/O or\n"
@@ -305,6 +313,9 @@ enum {
 	OPT_TRACE_EVENTS,
 	OPT_IRQCHIP,
 	OPT_IPI_FASTPATH,
+	OPT_WAKE,
+	OPT_KICK_REDIRECT,
+	OPT_HALT_POLL,
 	OPT_SCHED,
 	OPT_PCPUS,
 	OPT_QUANTUM,
@@ -339,6 +350,9 @@ static const struct option long_opts[] = {
 	{ "trace-events", required_argument, NULL, OPT_TRACE_EVENTS },
 	{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
 	{ "ipi-fastpath", required_argument, NULL, OPT_IPI_FASTPATH },
+	{ "wake", required_argument, NULL, OPT_WAKE },
+	{ "kick-redirect", required_argument, NULL, OPT_KICK_REDIRECT },
+	{ "halt-poll", required_argument, NULL, OPT_HALT_POLL },
 	{ "sched", required_argument, NULL, OPT_SCHED },
 	{ "pcpus", required_argument, NULL, OPT_PCPUS },
 	{ "quantum", required_argument, NULL, OPT_QUANTUM },
@@ -462,6 +476,54 @@ static int cli_sched_option(struct options *o, int c, const char *arg, char *err
 	}
 }
 
+static int cli_halt_poll(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	struct halt_poll_config *hp = &o->halt_poll;
+
+	if (!strcmp(arg, "adaptive")) {
+		hp->mode = HALT_POLL_ADAPTIVE;
+		hp->ns = HALT_POLL_MAX_NS;
+		return 0;
+	}
+	if (!strcmp(arg, "off") || !strcmp(arg, "0")) {
+		hp->mode = HALT_POLL_OFF;
+		hp->ns = 0;
+		return 0;
+	}
+	if (parse_duration(arg, &hp->ns) == 0 && hp->ns > 0 && hp->ns <= 1000000000ull) {
+		hp->mode = HALT_POLL_FIXED;
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "--halt-poll: expected 'adaptive', 0 (off) or a duration in 1ns..1s like "
+		 "100us, got '%s'",
+		 arg);
+	return -1;
+}
+
+/* The wakeup paths of seeds 3 and 4, and halt polling (docs/wakeups.md). */
+static int cli_wake_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	switch (c) {
+	case OPT_WAKE:
+		if (!strcmp(arg, "direct") || !strcmp(arg, "deferred")) {
+			o->wake_deferred = arg[1] == 'e';
+			return 0;
+		}
+		snprintf(err, errlen, "--wake: expected 'direct' or 'deferred', got '%s'", arg);
+		return -1;
+	case OPT_KICK_REDIRECT:
+		if (!strcmp(arg, "on") || !strcmp(arg, "off")) {
+			o->kick_redirect = arg[1] == 'n';
+			return 0;
+		}
+		snprintf(err, errlen, "--kick-redirect: expected 'on' or 'off', got '%s'", arg);
+		return -1;
+	default:
+		return cli_halt_poll(o, arg, err, errlen);
+	}
+}
+
 /* Slot options mean nothing when Linux schedules the threads: say so instead of ignoring. */
 /* A VM's name as the tables will show it. */
 static void vm_display_name(const struct options *o, unsigned int i, char *buf, size_t len)
@@ -555,6 +617,36 @@ static int cli_check_names(const struct options *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* The wake paths live in our userspace APIC's halt; say so rather than ignore them. */
+static int cli_check_wake(const struct options *o, char *err, size_t errlen)
+{
+	const char *opt = o->wake_deferred		       ? "--wake deferred"
+			  : o->kick_redirect		       ? "--kick-redirect on"
+			  : o->halt_poll.mode != HALT_POLL_OFF ? "--halt-poll"
+							       : NULL;
+
+	if (opt && o->irqchip_kernel) {
+		snprintf(err, errlen,
+			 "%s: only with --irqchip user (KVM's in-kernel LAPIC halts and wakes "
+			 "inside KVM)",
+			 opt);
+		return -1;
+	}
+	if (o->kick_redirect && o->sched_host) {
+		snprintf(err, errlen,
+			 "--kick-redirect on: only with --sched slots (it hands wakes to idle "
+			 "slots)");
+		return -1;
+	}
+	if (o->kick_redirect && o->wake_deferred) {
+		snprintf(err, errlen,
+			 "--kick-redirect on: only with --wake direct (a deferred wake already "
+			 "leaves the sender to the VM's helper)");
+		return -1;
+	}
+	return 0;
+}
+
 static int cli_check(const struct options *o, char *err, size_t errlen)
 {
 	static const char *const names[] = { "--pcpus",	     "--quantum",   "--policy",
@@ -566,6 +658,8 @@ static int cli_check(const struct options *o, char *err, size_t errlen)
 		snprintf(err, errlen, "--trace %s: the same file as --json", o->trace);
 		return -1;
 	}
+	if (cli_check_wake(o, err, errlen) < 0)
+		return -1;
 	if (!o->sched_host)
 		return 0;
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -669,6 +763,10 @@ static int cli_option(struct options *o, int c, const char *arg, char *err, size
 		}
 		snprintf(err, errlen, "--ipi-fastpath: expected 'on' or 'off', got '%s'", arg);
 		return -1;
+	case OPT_WAKE:
+	case OPT_KICK_REDIRECT:
+	case OPT_HALT_POLL:
+		return cli_wake_option(o, c, arg, err, errlen);
 	case OPT_SCHED:
 	case OPT_PCPUS:
 	case OPT_QUANTUM:

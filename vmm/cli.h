@@ -3,6 +3,8 @@
 #ifndef VMM_CLI_H
 #define VMM_CLI_H
 
+#include "sched/halt_poll.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,7 +41,10 @@ struct options {
 	bool stats;
 	bool irqchip_kernel;
 	bool ipi_fastpath;
-	bool pin;	    /* vCPU i of every VM on host CPU i mod online CPUs */
+	bool wake_deferred;		   /* --wake deferred */
+	bool kick_redirect;		   /* --kick-redirect on */
+	struct halt_poll_config halt_poll; /* --halt-poll */
+	bool pin;			   /* vCPU i of every VM on host CPU i mod online CPUs */
 	bool sched_host;    /* --sched host: no slots, Linux schedules the vCPU threads */
 	unsigned int pcpus; /* --pcpus, 0: online CPUs */
 	uint64_t quantum_ns;

@@ -272,9 +272,10 @@ static int sched_setup(struct sched *s, const struct options *o)
 		.policy = o->policy,
 		.ipi_window_ns = o->ipi_window_ns,
 		.wake_preempt_ns = o->wake_preempt_ns,
+		.kick_redirect = o->kick_redirect,
 	};
 	cpu_set_t allowed;
-	int usable;
+	int usable, e;
 
 	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
 		return -2;
@@ -286,7 +287,15 @@ static int sched_setup(struct sched *s, const struct options *o)
 	if (slot_homes(&c, o, &allowed) < 0)
 		return -1;
 	c.allowed = allowed;
-	return sched_init(s, &c) < 0 ? -2 : 0;
+	if (sched_init(s, &c) < 0)
+		return -2;
+	e = sched_redirect_start(s);
+	if (e) {
+		sched_destroy(s);
+		errno = e;
+		return -2;
+	}
+	return 0;
 }
 
 /*
@@ -395,6 +404,9 @@ static int run(const struct options *o, struct image *imgs)
 					 .ipi_fastpath = o->ipi_fastpath,
 					 .trace_events = o->trace ? o->trace_events : 0,
 					 .pin = o->pin,
+					 .wake = o->wake_deferred ? WAKE_DEFERRED : WAKE_DIRECT,
+					 .kick_redirect = o->kick_redirect,
+					 .halt_poll = o->halt_poll,
 					 .sched = &sched };
 
 		created = i + 1; /* a half-created VM is destroyed too */

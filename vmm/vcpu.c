@@ -72,6 +72,25 @@ void vcpu_kick(struct vcpu *v)
 }
 
 /*
+ * Who does the wake of a halted target (docs/wakeups.md): the VM's helper
+ * (--wake deferred), an idle slot's helper (--kick-redirect on), or the
+ * sender itself. Either way it is queued (ready) before it even wakes, so a
+ * spinner can yield to it at once.
+ */
+static void vcpu_wake_halted(struct vcpu *v, struct vcpu *src)
+{
+	struct vm *vm = v->vm;
+
+	if (vm->wake == WAKE_DEFERRED) {
+		waker_post(&vm->waker, &v->wake_deferred, src);
+		return;
+	}
+	if (vm->kick_redirect && sched_redirect(v, src))
+		return;
+	sched_kick_halted(v, src);
+}
+
+/*
  * The caller has just posted an interrupt (a seq_cst store to pir_on). This
  * seq_cst load of the mode pairs with the owner's store of its mode followed
  * by its load of pir_on: one of the two sees the other (docs/kicks.md).
@@ -88,11 +107,7 @@ void vcpu_kick_ipi(struct vcpu *v, struct vcpu *src)
 
 			atomic_compare_exchange_strong(&v->wake_req_ns, &zero, now_ns());
 		}
-		/* Queue it (ready) before it even wakes: a spinner can yield to it at once. */
-		if (sched_wake(v, src))
-			break;
-		atomic_fetch_add(&v->wake_seq, 1);
-		futex_wake(&v->wake_seq);
+		vcpu_wake_halted(v, src);
 		break;
 	default:
 		break; /* it merges posted interrupts before it enters again */
@@ -125,10 +140,61 @@ static void vcpu_note_wakeup(struct vcpu *v, uint64_t deadline)
  * VCPU_HALTED it bumps wake_seq and wakes us, and futex_wait fails on the
  * changed value; if it did not, our read of the condition sees its post.
  */
+/*
+ * --halt-poll: spin for an interrupt before sleeping, keeping the slot, as
+ * KVM's halt polling keeps the pCPU. The mode stays VCPU_OUTSIDE, so a
+ * sender only posts (no futex, no signal) and we merge what it posted. We
+ * stop the moment another vCPU waits for a slot: a poller never keeps one
+ * from it. True if an interrupt (or the timer) came.
+ */
+static bool vcpu_halt_poll(struct vcpu *v, uint64_t window, uint64_t t0, uint64_t *polled)
+{
+	struct sched *s = v->vm->sched;
+	uint64_t now = t0, timer;
+	bool found;
+
+	apic_sync(v);
+	for (;;) {
+		found = apic_has_work(v);
+		if (found || now - t0 >= window || vm_ended(v->vm))
+			break;
+		if (sched_has_waiters(s)) {
+			v->poll.yielded++;
+			break;
+		}
+		/*
+		 * KVM polls only while single_task_running(): a poller that spins on
+		 * its CPU starves the threads queued behind it there (measured: the
+		 * vCPU that just handed us the slot, 3.7 ms late, until CFS
+		 * preempted us). sched_yield() lets them run first.
+		 */
+		sched_yield();
+		now = now_ns();
+		timer = apic_timer_ns(v);
+		if (apic_posted(&v->apic) || (timer && timer <= now))
+			apic_sync(v);
+	}
+	*polled = now_ns() - t0;
+	return found;
+}
+
+/* Sleep on wake_seq until deadline; deferred, the VM's helper owns the timer. */
+static void vcpu_sleep(struct vcpu *v, unsigned int seq, uint64_t deadline)
+{
+	if (v->vm->wake != WAKE_DEFERRED) {
+		futex_wait_until(&v->wake_seq, seq, deadline);
+		return;
+	}
+	if (deadline)
+		waker_arm(&v->vm->waker, &v->wake_deferred, deadline);
+	futex_wait_until(&v->wake_seq, seq, 0);
+}
+
 static void vcpu_halt(struct vcpu *v)
 {
-	uint64_t deadline = 0;
+	uint64_t deadline = 0, t0 = 0, window, polled = 0;
 	unsigned int seq;
+	bool polling;
 
 	if (apic_nmi_held(v))
 		return; /* KVM_RUN injects it; the HLT is over as on hardware */
@@ -139,6 +205,16 @@ static void vcpu_halt(struct vcpu *v)
 		return;
 	}
 	atomic_store(&v->wake_req_ns, 0);
+	polling = v->poll.cfg.mode != HALT_POLL_OFF;
+	window = halt_poll_window(&v->poll);
+	if (polling)
+		t0 = now_ns();
+	if (window) {
+		if (vcpu_halt_poll(v, window, t0, &polled)) {
+			halt_poll_end(&v->poll, true, polled, true, polled, true);
+			return; /* the slot was never let go: nothing to hand back */
+		}
+	}
 	sched_halt_begin(v);
 	trace_emit(&v->trace, now_ns(), TR_HALT, 0, 0, 0);
 	for (;;) {
@@ -149,11 +225,15 @@ static void vcpu_halt(struct vcpu *v)
 			break;
 		sched_halt_idle(v);
 		deadline = apic_timer_ns(v);
-		futex_wait_until(&v->wake_seq, seq, deadline);
+		vcpu_sleep(v, seq, deadline);
 	}
+	if (v->vm->wake == WAKE_DEFERRED)
+		waker_disarm(&v->wake_deferred);
 	vcpu_note_wakeup(v, deadline);
 	trace_emit(&v->trace, now_ns(), TR_WAKE, 0, 0, 0);
 	atomic_store(&v->mode, VCPU_OUTSIDE);
+	if (polling)
+		halt_poll_end(&v->poll, window > 0, polled, false, now_ns() - t0, !vm_ended(v->vm));
 	sched_halt_end(v);
 }
 

@@ -9,6 +9,7 @@
 
 #include "apic/apic.h"
 #include "sched/scheduler.h"
+#include "sched/halt_poll.h"
 #include "measure/stats.h"
 #include "apic/timer.h"
 #include "measure/trace.h"
@@ -53,8 +54,11 @@ struct vcpu {
 	struct exit_stats stats;
 	struct event_stats events;
 	struct trace_ring trace;
-	_Atomic uint64_t wake_req_ns; /* first IPI wake request since the halt began */
-	uint64_t wake_from_ns;	      /* when the wakeup that ended the last halt was asked */
+	_Atomic uint64_t wake_req_ns;  /* first IPI wake request since the halt began */
+	uint64_t wake_from_ns;	       /* when the wakeup that ended the last halt was asked */
+	struct wake_req wake_deferred; /* --wake deferred: in the VM helper's queue */
+	struct wake_req wake_redirect; /* --kick-redirect on: in an idle slot helper's queue */
+	struct halt_poll poll;	       /* --halt-poll: window and counts (owner only) */
 };
 
 /* Process-wide: block the kick signal in the calling thread and install its handler. */

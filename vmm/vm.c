@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +189,9 @@ static void vm_init_fields(struct vm *vm, const struct vm_config *cfg, int notif
 	vm->ipi_fastpath = cfg->ipi_fastpath;
 	vm->tracing = cfg->trace_events > 0;
 	vm->pin = cfg->pin;
+	vm->wake = cfg->wake;
+	vm->kick_redirect = cfg->kick_redirect && cfg->sched && cfg->sched->redirect;
+	vm->halt_poll = cfg->halt_poll;
 	vm->sched = cfg->sched;
 	vm->notify_fd = notify_fd;
 	pthread_mutex_init(&vm->lock, NULL);
@@ -228,6 +232,10 @@ int vm_create(struct vm *vm, const struct kvm_host *kvm, const struct vm_config 
 
 		if (vcpu_create(vm, kvm, i, gpa, &vm->vcpu[i], err, errlen) < 0)
 			return -1;
+		wake_req_init(&vm->vcpu[i]->wake_deferred, vm->vcpu[i], &vm->wk_deferred, NULL);
+		wake_req_init(&vm->vcpu[i]->wake_redirect, vm->vcpu[i], &vm->wk_redirect,
+			      &vm->redirect_inflight);
+		halt_poll_init(&vm->vcpu[i]->poll, &vm->halt_poll);
 		if (cfg->trace_events && trace_ring_init(&vm->vcpu[i]->trace, cfg->trace_events)) {
 			snprintf(err, errlen, "out of memory for the trace rings");
 			return -1;
@@ -255,6 +263,17 @@ int vm_start(struct vm *vm)
 
 	vm->t_start = now_ns();
 	atomic_store(&vm->threads_live, vm->nr_vcpus);
+	if (vm->wake == WAKE_DEFERRED) {
+		int e = waker_start(&vm->waker, -1, vm->vcpu, vm->nr_vcpus);
+
+		if (e) {
+			vm_end(vm, VM_END_HOST_ERROR, 0, "cannot start the wake helper: %s",
+			       strerror(e));
+			for (i = 0; i < vm->nr_vcpus; i++)
+				vm_vcpu_exited(vm);
+			return -1;
+		}
+	}
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		int e = vcpu_start(vm->vcpu[i]);
 
@@ -345,6 +364,11 @@ void vm_join(struct vm *vm)
 			atomic_store(&v->thread_started, false);
 		}
 	}
+	/* The helper's queue is drained: what is left is dropped, and counted. */
+	waker_stop(&vm->waker);
+	/* Slot helpers may still hold a redirected wake of ours: they finish it, then let go. */
+	while (atomic_load(&vm->redirect_inflight))
+		sched_yield();
 	/* No thread runs now: what is still posted or in IRR was never delivered. */
 	for (i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpu[i] && !vm->irqchip_kernel)

@@ -7,6 +7,8 @@
 #ifndef VMM_VM_H
 #define VMM_VM_H
 
+#include "sched/halt_poll.h"
+#include "sched/waker.h"
 #include "sched/watchdog.h"
 #include "vmm_abi.h"
 
@@ -23,6 +25,12 @@ struct sched;
 struct vm_sched;
 struct ipi_track;
 
+/* --wake: how a halted vCPU is woken (docs/wakeups.md). */
+enum wake_mode {
+	WAKE_DIRECT,   /* its own futex timeout is its timer; an IPI sender wakes it */
+	WAKE_DEFERRED, /* both go through the VM's helper thread first (seed 3's old path) */
+};
+
 struct vm_config {
 	unsigned int id;
 	const char *path; /* image file as given */
@@ -37,6 +45,9 @@ struct vm_config {
 	uint32_t trace_events; /* per-vCPU trace ring size, 0 = no trace */
 	bool pin;	       /* vCPU i on host CPU i mod online CPUs */
 	struct sched *sched;   /* shared by every VM of the process; NULL = none (tests) */
+	enum wake_mode wake;   /* --wake */
+	bool kick_redirect;    /* --kick-redirect on (needs sched's helpers) */
+	struct halt_poll_config halt_poll;
 };
 
 enum vm_end_reason {
@@ -75,8 +86,14 @@ struct vm {
 	bool ipi_fastpath;
 	bool tracing;
 	bool pin;
-	struct sched *sched; /* the process's vCPU scheduler */
-	struct vm_sched *vs; /* this VM's scheduling state: last boosted, ledger */
+	enum wake_mode wake;
+	bool kick_redirect;
+	struct halt_poll_config halt_poll;
+	struct waker waker; /* --wake deferred: the VM's helper */
+	struct wake_counts wk_deferred, wk_redirect;
+	atomic_int redirect_inflight; /* redirected wakes of our vCPUs not yet finished */
+	struct sched *sched;	      /* the process's vCPU scheduler */
+	struct vm_sched *vs;	      /* this VM's scheduling state: last boosted, ledger */
 	struct ipi_track
 		*ipi_track;   /* published by the APIC when the policy reads it (ipi-aware) */
 	atomic_uint flow_seq; /* trace flow ids for IPIs */

@@ -296,6 +296,57 @@ static void test_cli_errors(void **state)
 	cli_free(&o);
 }
 
+/* --wake, --kick-redirect, --halt-poll: values, defaults and the combinations refused. */
+static void test_cli_wake(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&o, err, sizeof(err), "img", NULL), CLI_RUN);
+	assert_false(o.wake_deferred);
+	assert_false(o.kick_redirect);
+	assert_int_equal(o.halt_poll.mode, HALT_POLL_OFF);
+	cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "img", "--wake", "deferred", "--halt-poll",
+			       "adaptive", NULL),
+			 CLI_RUN);
+	assert_true(o.wake_deferred);
+	assert_int_equal(o.halt_poll.mode, HALT_POLL_ADAPTIVE);
+	assert_int_equal(o.halt_poll.ns, HALT_POLL_MAX_NS);
+	cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "img", "--kick-redirect", "on", "--halt-poll",
+			       "150us", NULL),
+			 CLI_RUN);
+	assert_true(o.kick_redirect);
+	assert_int_equal(o.halt_poll.mode, HALT_POLL_FIXED);
+	assert_int_equal(o.halt_poll.ns, 150000);
+	cli_free(&o);
+	assert_int_equal(
+		parse(&o, err, sizeof(err), "img", "--halt-poll", "1ms", "--halt-poll", "0", NULL),
+		CLI_RUN);
+	assert_int_equal(o.halt_poll.mode, HALT_POLL_OFF); /* the last one wins */
+	cli_free(&o);
+	expect_cli_error("--wake", "lazy", "--wake: expected 'direct' or 'deferred', got 'lazy'");
+	expect_cli_error("--kick-redirect", "1",
+			 "--kick-redirect: expected 'on' or 'off', got '1'");
+	expect_cli_error("--halt-poll", "2s",
+			 "--halt-poll: expected 'adaptive', 0 (off) or a duration in 1ns..1s like "
+			 "100us, got '2s'");
+	assert_int_equal(parse(&o, err, sizeof(err), "img", "--irqchip", "kernel", "--halt-poll",
+			       "adaptive", NULL),
+			 CLI_ERROR);
+	assert_string_equal(err, "--halt-poll: only with --irqchip user (KVM's in-kernel LAPIC "
+				 "halts and wakes inside KVM)");
+	cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "img", "--kick-redirect", "on", "--wake",
+			       "deferred", NULL),
+			 CLI_ERROR);
+	assert_string_equal(err, "--kick-redirect on: only with --wake direct (a deferred wake "
+				 "already leaves the sender to the VM's helper)");
+	cli_free(&o);
+}
+
 static void test_cli_sched(void **state)
 {
 	struct options o;
@@ -486,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_cli_defaults_and_images),
 		cmocka_unit_test(test_cli_errors),
 		cmocka_unit_test(test_cli_sched),
+		cmocka_unit_test(test_cli_wake),
 		cmocka_unit_test(test_cpu_list),
 		cmocka_unit_test(test_cli_substrate),
 		cmocka_unit_test(test_cli_user_view),

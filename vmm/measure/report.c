@@ -6,6 +6,7 @@
 #include "measure/json.h"
 #include "measure/outfile.h"
 #include "measure/report_sched.h"
+#include "measure/report_wake.h"
 #include "measure/run_info.h"
 #include "measure/stats.h"
 #include "vcpu.h"
@@ -546,6 +547,8 @@ static void json_vm(struct jw *j, struct vm *vm, const struct exit_stats *s,
 	json_results(j, vm);
 	jw_key(j, "interrupts");
 	json_ipi(j, vm);
+	jw_key(j, "wakeups");
+	report_wake_json_vm(j, vm);
 	jw_key(j, "watchdog");
 	json_watchdog(j, vm);
 	jw_key(j, "sched");
@@ -763,6 +766,7 @@ int report_text(const struct report *r)
 	report_summary(stdout, r->vms, n, r->wall_ns, r->per_vm);
 	report_results(stdout, r->vms, n);
 	report_ipis(stdout, r->vms, n);
+	report_wake_text(stdout, r->vms, n);
 	report_sched_text(stdout, r->vms, n);
 	report_tables(stdout, r->vms, n, r->o, r->per_vm, &r->per_vm[n], &r->ev[n]);
 	if (report_flush_stdout() < 0 && !rc)

@@ -9,11 +9,23 @@
 #include "vcpu.h"
 #include "vm.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* A slot's idle bit, for kick redirection (under the lock; read without it). */
+static void idle_set(struct sched *s, int slot, bool idle)
+{
+	uint64_t bit = 1ull << (slot % 64);
+
+	if (idle)
+		atomic_fetch_or_explicit(&s->idle[slot / 64], bit, memory_order_release);
+	else
+		atomic_fetch_and_explicit(&s->idle[slot / 64], ~bit, memory_order_relaxed);
+}
 
 int sched_init(struct sched *s, const struct sched_config *cfg)
 {
@@ -23,6 +35,8 @@ int sched_init(struct sched *s, const struct sched_config *cfg)
 		s->cfg.policy = &policy_ready;
 	s->track_ipis = s->cfg.policy == &policy_ipi_aware;
 	s->nr_free = cfg->pcpus;
+	for (unsigned int i = 0; i < cfg->pcpus && i < SCHED_MAX_SLOTS; i++)
+		idle_set(s, (int)i, true);
 	s->t0 = now_ns();
 	for (unsigned int i = 0; i < SCHED_MAX_SLOTS; i++)
 		s->slot[i].since = s->t0;
@@ -31,6 +45,7 @@ int sched_init(struct sched *s, const struct sched_config *cfg)
 
 void sched_destroy(struct sched *s)
 {
+	sched_redirect_stop(s);
 	pthread_mutex_destroy(&s->lock);
 }
 
@@ -214,6 +229,7 @@ static void slot_grant(struct sched *s, struct vcpu *v, int slot, uint64_t end_n
 	struct slot_stats *ss = &s->slot[slot];
 
 	s->owner[slot] = v;
+	idle_set(s, slot, false);
 	s->grants++;
 	s->by_cause[cause]++;
 	ss->grants++;
@@ -269,10 +285,12 @@ static void slot_pass(struct sched *s, struct vcpu *v, uint64_t now, enum handof
 	if (slot < 0)
 		return;
 	next = rq_pop(s);
-	if (next)
+	if (next) {
 		slot_grant(s, next, slot, now + s->cfg.quantum_ns, now, 0, cause, w);
-	else
+	} else {
 		s->nr_free++;
+		idle_set(s, slot, true);
+	}
 }
 
 /* v becomes runnable without a slot: take a free one, or queue at the tail. */
@@ -689,6 +707,91 @@ bool sched_wake(struct vcpu *v, struct vcpu *src)
 	sched_unlock(s);
 	wakes_commit(&w);
 	return took;
+}
+
+void sched_kick_halted(struct vcpu *v, struct vcpu *src)
+{
+	if (sched_wake(v, src))
+		return;
+	atomic_fetch_add(&v->wake_seq, 1);
+	futex_wake(&v->wake_seq);
+}
+
+/* --- kick redirection (docs/wakeups.md) --------------------------------- */
+
+/*
+ * Reserve an idle slot: one atomic OR on the reservation word; the bit we
+ * set is ours if it was clear. The sender's own slot is never idle, so the
+ * helper runs on another host CPU. No lock, no syscall but the helper's wake.
+ */
+static int redirect_reserve(struct sched *s)
+{
+	unsigned int n = (s->cfg.pcpus + 63) / 64, i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t free = atomic_load_explicit(&s->idle[i], memory_order_acquire) &
+				~atomic_load_explicit(&s->resv[i], memory_order_relaxed);
+		uint64_t bit;
+
+		while (free) {
+			bit = free & -free;
+			if (!(atomic_fetch_or(&s->resv[i], bit) & bit))
+				return (int)(i * 64 + (unsigned int)__builtin_ctzll(bit));
+			free &= ~bit;
+		}
+	}
+	return -1;
+}
+
+bool sched_redirect(struct vcpu *v, struct vcpu *src)
+{
+	struct sched *s = sched_of(v);
+	int slot;
+
+	if (!s || !s->redirect)
+		return false;
+	slot = redirect_reserve(s);
+	if (slot < 0) {
+		atomic_fetch_add_explicit(&v->wake_redirect.counts->inline_, 1,
+					  memory_order_relaxed);
+		return false;
+	}
+	waker_post(&s->redirect[slot], &v->wake_redirect, src);
+	return true;
+}
+
+int sched_redirect_start(struct sched *s)
+{
+	unsigned int i;
+	int e;
+
+	if (!sched_slots(s) || !s->cfg.kick_redirect)
+		return 0;
+	s->redirect = calloc(s->cfg.pcpus, sizeof(*s->redirect));
+	if (!s->redirect)
+		return ENOMEM;
+	for (i = 0; i < s->cfg.pcpus; i++) {
+		s->redirect[i].resv_word = &s->resv[i / 64];
+		s->redirect[i].resv_bit = 1ull << (i % 64);
+		e = waker_start(&s->redirect[i], s->cfg.home[i], NULL, 0);
+		if (e) {
+			sched_redirect_stop(s);
+			return e;
+		}
+	}
+	return 0;
+}
+
+void sched_redirect_stop(struct sched *s)
+{
+	unsigned int i;
+
+	if (!s->redirect)
+		return;
+	for (i = 0; i < s->cfg.pcpus; i++)
+		waker_stop(&s->redirect[i]);
+	free(s->redirect);
+	s->redirect = NULL;
 }
 
 /* --- spin exits ---------------------------------------------------------- */

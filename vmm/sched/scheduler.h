@@ -18,6 +18,7 @@
 #define VMM_SCHEDULER_H
 
 #include "sched/policy.h"
+#include "sched/waker.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -59,6 +60,7 @@ struct sched_config {
 	uint64_t wake_preempt_ns;  /* 0: off */
 	int home[SCHED_MAX_SLOTS]; /* host CPU of each slot, -1: none (Linux places the thread) */
 	cpu_set_t allowed;	   /* where a thread without a slot may run (halted: anywhere) */
+	bool kick_redirect;	   /* --kick-redirect on: wakes of halted vCPUs to idle slots */
 };
 
 /*
@@ -84,7 +86,7 @@ struct sched {
 	struct vcpu *owner[SCHED_MAX_SLOTS];
 	uint64_t slot_epoch[SCHED_MAX_SLOTS]; /* when the slot last came from the queue or free */
 	struct vcpu *rq_head, *rq_tail;	      /* FIFO of vCPUs waiting for a slot */
-	unsigned int rq_len;
+	atomic_uint rq_len; /* written under the lock; halt polling reads it without */
 	/* Debug counters the tests read: threads inside KVM_RUN right now, at most, over P. */
 	_Alignas(64) atomic_uint in_run; /* every entry and exit touches it: own cache line */
 	atomic_uint max_in_run;
@@ -98,6 +100,14 @@ struct sched {
 	_Atomic uint64_t host_cpu_ns, host_delay_ns;
 	uint64_t t0, t_end;
 	struct slot_stats slot[SCHED_MAX_SLOTS];
+	/*
+	 * Kick redirection (docs/wakeups.md): a bit per slot that holds no vCPU,
+	 * written under the lock, read by senders without it; a sender reserves
+	 * an idle slot's bit in resv with one atomic OR, its helper clears it.
+	 */
+	_Atomic uint64_t idle[SCHED_MAX_SLOTS / 64];
+	_Atomic uint64_t resv[SCHED_MAX_SLOTS / 64];
+	struct waker *redirect; /* one helper per slot, or NULL */
 };
 
 /* Per vCPU. Under sched->lock unless marked otherwise. */
@@ -216,5 +226,20 @@ bool sched_on_spin(struct vcpu *v);
  * false: the caller must bump wake_seq and wake it itself.
  */
 bool sched_wake(struct vcpu *v, struct vcpu *src);
+/* Any thread: wake v, halted, as an IPI sender does (sched_wake, or its futex). */
+void sched_kick_halted(struct vcpu *v, struct vcpu *src);
+/*
+ * --kick-redirect on, an IPI sender: reserve an idle slot and hand the wake
+ * of v to its helper. Lock-free; false if no slot was idle (wake inline).
+ */
+bool sched_redirect(struct vcpu *v, struct vcpu *src);
+/* Any thread: does a vCPU wait for a slot? (A halt poller must not keep one then.) */
+static inline bool sched_has_waiters(struct sched *s)
+{
+	return sched_slots(s) && atomic_load_explicit(&s->rq_len, memory_order_relaxed) > 0;
+}
+/* Start / stop the slots' redirect helpers (cfg.kick_redirect). 0 or an errno. */
+int sched_redirect_start(struct sched *s);
+void sched_redirect_stop(struct sched *s);
 
 #endif
