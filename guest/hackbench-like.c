@@ -18,7 +18,9 @@
  * Result "hackbench-like": vcpus, pairs, msgs, ops (messages received, in
  * order, checked = pairs * msgs), cycles (guest TSC from the start barrier
  * to the end one), ipis (wake IPIs the senders sent), sleeps (receiver
- * halts).
+ * halts), wake_samples, wake_mean, wake_max (cycles from the TSC read just
+ * before a wake IPI to the woken receiver's first instruction after its HLT,
+ * over the halts that IPI ended).
  */
 #include "guest.h"
 
@@ -32,7 +34,9 @@ struct pair {
 	uint64_t head; /* the receiver's */
 	uint64_t tail; /* the sender's */
 	uint32_t sleeping;
+	uint64_t ipi_tsc; /* the sender's TSC just before its wake IPI, 0: taken */
 	uint64_t ipis, sleeps, received, bad;
+	uint64_t lat_sum, lat_max, lat_n; /* the receiver's: wake IPI sent -> its HLT over */
 } __attribute__((aligned(64)));
 
 static struct pair pairs[VMM_MAX_VCPUS / 2];
@@ -53,10 +57,23 @@ static void send(struct pair *p, unsigned int receiver)
 		p->slot[(m - 1) % ring] = m;
 		__atomic_store_n(&p->tail, m, __ATOMIC_SEQ_CST);
 		if (__atomic_exchange_n(&p->sleeping, 0, __ATOMIC_SEQ_CST)) {
+			__atomic_store_n(&p->ipi_tsc, rdtsc(), __ATOMIC_SEQ_CST);
 			apic_send_ipi(receiver, WAKE_VECTOR);
 			p->ipis++;
 		}
 	}
+}
+
+/* After a HLT: if the sender's wake IPI ended it, how long it took (guest TSC = host TSC). */
+static void note_wake(struct pair *p)
+{
+	uint64_t now = rdtsc(), sent = __atomic_exchange_n(&p->ipi_tsc, 0, __ATOMIC_SEQ_CST);
+
+	if (!sent || now < sent)
+		return;
+	p->lat_sum += now - sent;
+	p->lat_max = now - sent > p->lat_max ? now - sent : p->lat_max;
+	p->lat_n++;
 }
 
 static void receive(struct pair *p)
@@ -70,6 +87,7 @@ static void receive(struct pair *p)
 			if (__atomic_load_n(&p->tail, __ATOMIC_SEQ_CST) < expect) {
 				p->sleeps++;
 				asm volatile("sti; hlt" : : : "memory");
+				note_wake(p);
 			}
 			__atomic_store_n(&p->sleeping, 0, __ATOMIC_SEQ_CST);
 		}
@@ -87,7 +105,7 @@ static void receive(struct pair *p)
 void guest_main(unsigned int cpu)
 {
 	unsigned int nr = nr_cpus(), np = nr / 2;
-	uint64_t t0, ops = 0, ipis = 0, sleeps = 0, bad = 0;
+	uint64_t t0, ops = 0, ipis = 0, sleeps = 0, bad = 0, lat_sum = 0, lat_max = 0, lat_n = 0;
 	struct vmm_result r;
 
 	nmsgs = arg_u64("msgs", 200);
@@ -116,6 +134,9 @@ void guest_main(unsigned int cpu)
 		ipis += pairs[i].ipis;
 		sleeps += pairs[i].sleeps;
 		bad += pairs[i].bad;
+		lat_sum += pairs[i].lat_sum;
+		lat_n += pairs[i].lat_n;
+		lat_max = pairs[i].lat_max > lat_max ? pairs[i].lat_max : lat_max;
 	}
 	printf("hackbench-like: %u pairs x %lu messages: received %lu, %lu wake IPIs, %lu sleeps\n",
 	       np, nmsgs, ops, ipis, sleeps);
@@ -127,6 +148,9 @@ void guest_main(unsigned int cpu)
 	result_add(&r, "cycles", t0);
 	result_add(&r, "ipis", ipis);
 	result_add(&r, "sleeps", sleeps);
+	result_add(&r, "wake_samples", lat_n);
+	result_add(&r, "wake_mean", lat_n ? lat_sum / lat_n : 0);
+	result_add(&r, "wake_max", lat_max);
 	result_send(&r);
 	shutdown(ops == np * nmsgs && !bad ? GUEST_STATUS_OK : GUEST_STATUS_BUG);
 }
