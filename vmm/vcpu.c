@@ -134,13 +134,6 @@ static void vcpu_note_wakeup(struct vcpu *v, uint64_t deadline)
 }
 
 /*
- * HLT with IF=1: sleep until an interrupt is deliverable, the LAPIC timer is
- * due, or the VM ends. The mode and sequence are published before the
- * condition is read: a sender posts, then reads our mode; if it saw
- * VCPU_HALTED it bumps wake_seq and wakes us, and futex_wait fails on the
- * changed value; if it did not, our read of the condition sees its post.
- */
-/*
  * --halt-poll: spin for an interrupt before sleeping, keeping the slot, as
  * KVM's halt polling keeps the pCPU. The mode stays VCPU_OUTSIDE, so a
  * sender only posts (no futex, no signal) and we merge what it posted. We
@@ -190,6 +183,13 @@ static void vcpu_sleep(struct vcpu *v, unsigned int seq, uint64_t deadline)
 	futex_wait_until(&v->wake_seq, seq, 0);
 }
 
+/*
+ * HLT with IF=1: sleep until an interrupt is deliverable, the LAPIC timer is
+ * due, or the VM ends. The mode and sequence are published before the
+ * condition is read: a sender posts, then reads our mode; if it saw
+ * VCPU_HALTED it bumps wake_seq and wakes us, and futex_wait fails on the
+ * changed value; if it did not, our read of the condition sees its post.
+ */
 static void vcpu_halt(struct vcpu *v)
 {
 	uint64_t deadline = 0, t0 = 0, window, polled = 0;

@@ -419,6 +419,32 @@ static void check_interrupts(struct ck *c, const char *where, json_t *ints)
 }
 
 /* The yield ledger: docs/json-report.md, docs/scheduler.md "The yield ledger". */
+/* docs/json-report.md WAKEUPS: each helper path's posted = merged + done + dropped. */
+static void check_wakeups(struct ck *c, const char *where, json_t *wk)
+{
+	static const char *const paths[] = { "deferred", "redirect" };
+	char w[192];
+	ll posted, rhs;
+	json_t *p;
+	int bal;
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(w, sizeof(w), "%s wakeups.%s", where, paths[i]);
+		p = geto(c, wk, paths[i], w, false);
+		posted = geti(c, p, "posted", w);
+		rhs = sum_na(sum_na(geti(c, p, "merged", w), geti(c, p, "done", w)),
+			     geti(c, p, "dropped", w));
+		bal = getb(c, p, "balanced", w);
+		if (posted != NA && rhs != NA && posted != rhs)
+			add(c, w, "posted %lld != merged + done + dropped = %lld", posted, rhs);
+		if (bal == 0)
+			add(c, w, "balanced is false");
+	}
+	p = geto(c, wk, "halt_poll", where, false);
+	le(c, where, "halt_successful_poll", geti(c, p, "halt_successful_poll", where),
+	   "halt_attempted_poll", geti(c, p, "halt_attempted_poll", where));
+}
+
 static void check_ledger(struct ck *c, const char *where, json_t *led, ll vcpus, int ok,
 			 json_t *counts, json_t *events, struct vm_sums *s)
 {
@@ -593,6 +619,7 @@ static void check_vm(struct ck *c, size_t idx, json_t *vm, struct vm_sums *s)
 	snprintf(w, sizeof(w), "%s interrupts", where);
 	ints = geto(c, vm, "interrupts", where, false);
 	check_interrupts(c, w, ints);
+	check_wakeups(c, where, geto(c, vm, "wakeups", where, false));
 
 	/* Exits: the VM's are the sum of its vCPUs'. */
 	s->counts = json_object();

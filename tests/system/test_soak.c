@@ -140,7 +140,7 @@ static void soak_round(const char *policy, unsigned int round, json_int_t *yield
 {
 	char timeout[16], outer[16], cmd[4096];
 	const char *prefix[] = { "timeout", "-k", "10", "-s", "TERM", outer, NULL };
-	const char *args[8 + 2 * MAX_VMS] = { "--quiet", "--timeout", timeout };
+	const char *args[10 + 2 * MAX_VMS] = { "--quiet", "--timeout", timeout };
 	/* Static: the message outlives the run it describes, freed before the failure. */
 	static char msg[1 << 16];
 	const char *name = policy ? policy : "host";
@@ -166,6 +166,24 @@ static void soak_round(const char *policy, unsigned int round, json_int_t *yield
 	} else {
 		args[n++] = "--sched";
 		args[n++] = "host";
+	}
+	/* Every round one of the wake paths (docs/wakeups.md), redirect only where there are slots.
+	 */
+	switch (round % 4) {
+	case 1:
+		args[n++] = "--wake";
+		args[n++] = "deferred";
+		break;
+	case 2:
+		args[n++] = policy ? "--kick-redirect" : "--halt-poll";
+		args[n++] = policy ? "on" : "20us";
+		break;
+	case 3:
+		args[n++] = "--halt-poll";
+		args[n++] = "adaptive";
+		break;
+	default:
+		break;
 	}
 	make_mix(&m, round);
 	for (i = 0; i < m.nr; i++)
@@ -395,6 +413,13 @@ static void test_checker_catches(void **state)
 	       "vm5 (apic-timer) interrupts: timer_delivered + timer_coalesced %lld > timer_fired "
 	       "%lld",
 	       (long long)a + 1, (long long)a);
+
+	m = json_deep_copy(g);
+	poke(m, "vms/7/wakeups/redirect/done", 1, true);
+	a = val(g, "vms/7/wakeups/redirect/posted");
+	caught(m, 0, "wake helper books",
+	       "vm7 (ipi-storm) wakeups.redirect: posted %lld != merged + done + dropped = %lld",
+	       (long long)a, (long long)a + 1);
 
 	m = json_deep_copy(g);
 	poke(m, "sched/max_in_run", 3, false);
