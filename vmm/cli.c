@@ -58,8 +58,10 @@ void cli_usage(FILE *out)
 		"  --wake direct|deferred  a halted vCPU's timer and IPI wakeups: from its own\n"
 		"                     futex timeout and the sender (default), or through a\n"
 		"                     helper thread per VM first (seed 3; docs/wakeups.md)\n"
-		"  --kick-redirect on|off  an IPI sender hands the wake of a halted target to\n"
-		"                     an idle slot's helper instead of doing it (default off)\n"
+		"  --kick-redirect on|poll|off  an IPI sender hands the wake of a halted\n"
+		"                     target to an idle slot's helper instead of doing it;\n"
+		"                     poll: the helper polls 200us after each wake while its\n"
+		"                     slot stays idle (default off)\n"
 		"  --halt-poll DURATION|adaptive|0  a halting vCPU polls for an interrupt this\n"
 		"                     long before it sleeps; adaptive moves the window as KVM's\n"
 		"                     halt_poll_ns does (max 200us); 0 = off (default)\n"
@@ -513,11 +515,13 @@ static int cli_wake_option(struct options *o, int c, const char *arg, char *err,
 		snprintf(err, errlen, "--wake: expected 'direct' or 'deferred', got '%s'", arg);
 		return -1;
 	case OPT_KICK_REDIRECT:
-		if (!strcmp(arg, "on") || !strcmp(arg, "off")) {
-			o->kick_redirect = arg[1] == 'n';
+		if (!strcmp(arg, "on") || !strcmp(arg, "off") || !strcmp(arg, "poll")) {
+			o->kick_redirect = strcmp(arg, "off") != 0;
+			o->kick_redirect_poll = arg[0] == 'p';
 			return 0;
 		}
-		snprintf(err, errlen, "--kick-redirect: expected 'on' or 'off', got '%s'", arg);
+		snprintf(err, errlen, "--kick-redirect: expected 'on', 'poll' or 'off', got '%s'",
+			 arg);
 		return -1;
 	default:
 		return cli_halt_poll(o, arg, err, errlen);

@@ -42,7 +42,8 @@ struct options {
 	bool irqchip_kernel;
 	bool ipi_fastpath;
 	bool wake_deferred;		   /* --wake deferred */
-	bool kick_redirect;		   /* --kick-redirect on */
+	bool kick_redirect;		   /* --kick-redirect on or poll */
+	bool kick_redirect_poll;	   /* --kick-redirect poll: the idle slots' helpers poll */
 	struct halt_poll_config halt_poll; /* --halt-poll */
 	bool pin;			   /* vCPU i of every VM on host CPU i mod online CPUs */
 	bool sched_host;    /* --sched host: no slots, Linux schedules the vCPU threads */

@@ -273,6 +273,7 @@ static int sched_setup(struct sched *s, const struct options *o)
 		.ipi_window_ns = o->ipi_window_ns,
 		.wake_preempt_ns = o->wake_preempt_ns,
 		.kick_redirect = o->kick_redirect,
+		.redirect_poll_ns = o->kick_redirect_poll ? HALT_POLL_MAX_NS : 0,
 	};
 	cpu_set_t allowed;
 	int usable, e;

@@ -329,7 +329,11 @@ static void test_cli_wake(void **state)
 	cli_free(&o);
 	expect_cli_error("--wake", "lazy", "--wake: expected 'direct' or 'deferred', got 'lazy'");
 	expect_cli_error("--kick-redirect", "1",
-			 "--kick-redirect: expected 'on' or 'off', got '1'");
+			 "--kick-redirect: expected 'on', 'poll' or 'off', got '1'");
+	assert_int_equal(parse(&o, err, sizeof(err), "img", "--kick-redirect", "poll", NULL),
+			 CLI_RUN);
+	assert_true(o.kick_redirect && o.kick_redirect_poll);
+	cli_free(&o);
 	expect_cli_error("--halt-poll", "2s",
 			 "--halt-poll: expected 'adaptive', 0 (off) or a duration in 1ns..1s like "
 			 "100us, got '2s'");

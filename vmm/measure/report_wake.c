@@ -3,6 +3,7 @@
 
 #include "measure/json.h"
 #include "sched/halt_poll.h"
+#include "sched/scheduler.h"
 #include "sched/waker.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -11,7 +12,7 @@
 
 /* A plain copy of one path's counters (every helper has stopped: no writer is left). */
 struct wake_sums {
-	uint64_t posted, merged, done, dropped, timers, inline_;
+	uint64_t posted, merged, done, dropped, timers, inline_, polled;
 };
 
 static struct wake_sums wake_sums(const struct wake_counts *c)
@@ -23,6 +24,7 @@ static struct wake_sums wake_sums(const struct wake_counts *c)
 		.dropped = atomic_load(&c->dropped),
 		.timers = atomic_load(&c->timers),
 		.inline_ = atomic_load(&c->inline_),
+		.polled = atomic_load(&c->polled),
 	};
 	return s;
 }
@@ -58,17 +60,29 @@ static bool wake_used(const struct vm *vm)
 				       vm->halt_poll.mode != HALT_POLL_OFF);
 }
 
+static const char *num(char *buf, size_t len, uint64_t v, bool shown)
+{
+	if (!shown)
+		return "-";
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+	return buf;
+}
+
 static void helper_row(FILE *out, const char *vm, const char *path, const struct wake_sums *s,
 		       bool redirect)
 {
-	char extra[24];
+	char t[24], in[24], po[24];
 
-	snprintf(extra, sizeof(extra), "%llu",
-		 (unsigned long long)(redirect ? s->inline_ : s->timers));
-	fprintf(out, "%-5s %-9s %9llu %8llu %9llu %8llu %9s %9s %6s\n", vm, path,
+	fprintf(out, "%-5s %-10s %9llu %8llu %9llu %8llu %9s %9s %9s %6s\n", vm, path,
 		(unsigned long long)s->posted, (unsigned long long)s->merged,
-		(unsigned long long)s->done, (unsigned long long)s->dropped, redirect ? "-" : extra,
-		redirect ? extra : "-", wake_balanced(s) ? "ok" : "BROKEN");
+		(unsigned long long)s->done, (unsigned long long)s->dropped,
+		num(t, sizeof(t), s->timers, !redirect), num(in, sizeof(in), s->inline_, redirect),
+		num(po, sizeof(po), s->polled, redirect), wake_balanced(s) ? "ok" : "BROKEN");
+}
+
+static bool redirect_polls(const struct vm *vm)
+{
+	return vm->kick_redirect && vm->sched && vm->sched->cfg.redirect_poll_ns;
 }
 
 static void report_helpers(FILE *out, struct vm *vms, unsigned int n)
@@ -83,16 +97,17 @@ static void report_helpers(FILE *out, struct vm *vms, unsigned int n)
 		if (!shown++)
 			fprintf(out,
 				"\nWake helpers (posted = merged + done + dropped):\n"
-				"%-5s %-9s %9s %8s %9s %8s %9s %9s %6s\n",
+				"%-5s %-10s %9s %8s %9s %8s %9s %9s %9s %6s\n",
 				"VM", "path", "posted", "merged", "done", "dropped", "timers",
-				"inline", "check");
+				"inline", "polled", "check");
 		if (vms[i].wake == WAKE_DEFERRED) {
 			s = wake_sums(&vms[i].wk_deferred);
 			helper_row(out, vms[i].name, "deferred", &s, false);
 		}
 		if (vms[i].kick_redirect) {
 			s = wake_sums(&vms[i].wk_redirect);
-			helper_row(out, vms[i].name, "redirect", &s, true);
+			helper_row(out, vms[i].name,
+				   redirect_polls(&vms[i]) ? "redir-poll" : "redirect", &s, true);
 		}
 	}
 }
@@ -155,10 +170,12 @@ static void json_path(struct jw *j, const char *key, const struct wake_counts *c
 	jw_kv_u64(j, "merged", s.merged);
 	jw_kv_u64(j, "done", s.done);
 	jw_kv_u64(j, "dropped", s.dropped);
-	if (redirect)
+	if (redirect) {
 		jw_kv_u64(j, "inline", s.inline_);
-	else
+		jw_kv_u64(j, "polled", s.polled);
+	} else {
 		jw_kv_u64(j, "timers", s.timers);
+	}
 	jw_kv_bool(j, "balanced", wake_balanced(&s));
 	jw_end_object(j);
 }
@@ -172,6 +189,7 @@ void report_wake_json_vm(struct jw *j, struct vm *vm)
 	jw_begin_object(j);
 	jw_kv_string(j, "wake", vm->wake == WAKE_DEFERRED ? "deferred" : "direct");
 	jw_kv_bool(j, "kick_redirect", vm->kick_redirect);
+	jw_kv_bool(j, "kick_redirect_poll", redirect_polls(vm));
 	json_path(j, "deferred", &vm->wk_deferred, false);
 	json_path(j, "redirect", &vm->wk_redirect, true);
 	jw_key(j, "halt_poll");

@@ -773,6 +773,9 @@ int sched_redirect_start(struct sched *s)
 	for (i = 0; i < s->cfg.pcpus; i++) {
 		s->redirect[i].resv_word = &s->resv[i / 64];
 		s->redirect[i].resv_bit = 1ull << (i % 64);
+		s->redirect[i].idle_word = &s->idle[i / 64];
+		s->redirect[i].idle_bit = 1ull << (i % 64);
+		s->redirect[i].poll_ns = s->cfg.redirect_poll_ns;
 		e = waker_start(&s->redirect[i], s->cfg.home[i], NULL, 0);
 		if (e) {
 			sched_redirect_stop(s);

@@ -61,6 +61,7 @@ struct sched_config {
 	int home[SCHED_MAX_SLOTS]; /* host CPU of each slot, -1: none (Linux places the thread) */
 	cpu_set_t allowed;	   /* where a thread without a slot may run (halted: anywhere) */
 	bool kick_redirect;	   /* --kick-redirect on: wakes of halted vCPUs to idle slots */
+	uint64_t redirect_poll_ns; /* --kick-redirect poll: an idle slot's helper polls this long */
 };
 
 /*

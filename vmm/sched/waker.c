@@ -61,7 +61,14 @@ void waker_post(struct waker *w, struct wake_req *r, struct vcpu *src)
 	/* Ours alone now; its next still points where it was when last dequeued. */
 	cds_wfcq_node_init(&r->node);
 	cds_wfcq_enqueue(&w->head, &w->tail, &r->node);
-	waker_nudge(w);
+	/*
+	 * A polling helper sees the node without a wake. It clears polling
+	 * (seq_cst) before it looks at the queue a last time and sleeps: if
+	 * our load saw polling set, that look comes after our enqueue.
+	 */
+	atomic_fetch_add(&w->seq, 1);
+	if (!atomic_load(&w->polling))
+		futex_wake(&w->seq);
 }
 
 /*
@@ -70,7 +77,7 @@ void waker_post(struct waker *w, struct wake_req *r, struct vcpu *src)
  * decrement of inflight is the last touch of the VM's memory: vm_join waits
  * for it before anything is freed.
  */
-static void deliver(struct waker *w, struct wake_req *r)
+static void deliver(struct waker *w, struct wake_req *r, bool polled)
 {
 	struct vcpu *v = r->v;
 	struct wake_counts *c = r->counts;
@@ -84,23 +91,54 @@ static void deliver(struct waker *w, struct wake_req *r)
 	} else {
 		sched_kick_halted(v, src);
 		atomic_fetch_add_explicit(&c->done, 1, memory_order_relaxed);
+		if (polled)
+			atomic_fetch_add_explicit(&c->polled, 1, memory_order_relaxed);
 	}
 	resv_release(w);
 	if (inflight)
 		atomic_fetch_sub(inflight, 1);
 }
 
-static bool drain(struct waker *w)
+static bool drain(struct waker *w, bool polled)
 {
 	struct cds_wfcq_node *n;
 	bool any = false;
 
 	/* One dequeuer (this thread, or waker_stop after the join): no dequeue lock needed. */
 	while ((n = __cds_wfcq_dequeue_blocking(&w->head, &w->tail))) {
-		deliver(w, caa_container_of(n, struct wake_req, node));
+		deliver(w, caa_container_of(n, struct wake_req, node), polled);
 		any = true;
 	}
 	return any;
+}
+
+static bool slot_idle(const struct waker *w)
+{
+	return atomic_load_explicit(w->idle_word, memory_order_relaxed) & w->idle_bit;
+}
+
+/*
+ * Poll the queue for poll_ns while the slot stays idle: nobody else needs
+ * this CPU then. Stops when a vCPU gets the slot (it would share the CPU
+ * with us) or at stop. True if a request came, which is then drained here.
+ */
+static bool poll_queue(struct waker *w)
+{
+	uint64_t end = now_ns() + w->poll_ns;
+	bool got = false;
+
+	atomic_store(&w->polling, true);
+	while (!atomic_load(&w->stop) && slot_idle(w) && now_ns() < end) {
+		if (!cds_wfcq_empty(&w->head, &w->tail)) {
+			got = true;
+			break;
+		}
+		sched_yield(); /* other host threads first, as KVM's poll loops do */
+	}
+	atomic_store(&w->polling, false);
+	if (got)
+		drain(w, true);
+	return got;
 }
 
 /* Fire the due timers; the earliest deadline still ahead, UINT64_MAX if none. */
@@ -153,7 +191,9 @@ static void *waker_main(void *arg)
 		seq = atomic_load(&w->seq);
 		if (atomic_load(&w->stop))
 			break;
-		drain(w);
+		if (drain(w, false) && w->poll_ns)
+			while (poll_queue(w))
+				;
 		next = fire_timers(w);
 		atomic_store(&w->sleep_until, next);
 		if (fire_timers(w) < next || !cds_wfcq_empty(&w->head, &w->tail))
@@ -171,6 +211,7 @@ int waker_start(struct waker *w, int cpu, struct vcpu *const *vcpus, unsigned in
 	atomic_init(&w->seq, 0);
 	atomic_init(&w->stop, false);
 	atomic_init(&w->sleep_until, UINT64_MAX);
+	atomic_init(&w->polling, false);
 	w->cpu = cpu;
 	w->vcpus = vcpus;
 	w->nr_vcpus = vcpus ? n : 0;
@@ -187,7 +228,7 @@ void waker_stop(struct waker *w)
 	waker_nudge(w);
 	pthread_join(w->thread, NULL);
 	w->started = false;
-	drain(w);
+	drain(w, false);
 	cds_wfcq_destroy(&w->head, &w->tail);
 }
 

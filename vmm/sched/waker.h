@@ -31,6 +31,7 @@ struct wake_counts {
 	_Atomic uint64_t dropped; /* taken after the vCPU's VM ended: nobody to wake */
 	_Atomic uint64_t timers;  /* halted LAPIC timers the helper fired (deferred) */
 	_Atomic uint64_t inline_; /* redirect: no idle slot, the sender woke the vCPU itself */
+	_Atomic uint64_t polled;  /* redirect poll: taken by a polling helper, no futex wake */
 };
 
 /*
@@ -62,6 +63,15 @@ struct waker {
 	/* Redirect: the slot's bit in the scheduler's reservation mask, released per request. */
 	_Atomic uint64_t *resv_word;
 	uint64_t resv_bit;
+	/*
+	 * --kick-redirect poll: after each round of work the helper polls its
+	 * queue for poll_ns while its slot stays idle (the slot's bit in
+	 * idle_word), as an idle core that polls; a poster then skips the wake.
+	 */
+	uint64_t poll_ns;
+	_Atomic uint64_t *idle_word;
+	uint64_t idle_bit;
+	atomic_bool polling;
 };
 
 void wake_req_init(struct wake_req *r, struct vcpu *v, struct wake_counts *c, atomic_int *inflight);
