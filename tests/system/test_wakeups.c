@@ -73,8 +73,9 @@ static void run_ok(struct vmm_run *r, const char *const *args, const char *what)
 
 /*
  * timer-latency halts on its TSC-deadline timer: deferred, the VM's helper
- * fires every one of those timers (at most one a sample; one may be due
- * before the halt), direct none. ipi-pingpong's IPIs to a halted receiver
+ * fires those timers (at most one a sample; one already due when the vCPU
+ * halts needs none: the first run in CI, on a loaded host, had all 30 of
+ * its 77 us deadlines due), direct none. ipi-pingpong's IPIs to a halted receiver
  * go through the helper deferred, never direct.
  */
 static void test_wake_modes(void **state)
@@ -86,7 +87,10 @@ static void test_wake_modes(void **state)
 	size_t i;
 
 	(void)state;
-	snprintf(tl, sizeof(tl), "%s:vcpus=1:args=samples=30", guest("timer-latency"));
+	/* 20M cycles (~8 ms) ahead: the HLT comes long before the deadline, even on a loaded host.
+	 */
+	snprintf(tl, sizeof(tl), "%s:vcpus=1:args=samples=10,delta=20000000",
+		 guest("timer-latency"));
 	snprintf(pp, sizeof(pp), "%s:vcpus=2:args=rounds=40,wait=halt", guest("ipi-pingpong"));
 	for (i = 0; i < 2; i++) {
 		bool deferred = i == 1;
@@ -94,7 +98,7 @@ static void test_wake_modes(void **state)
 
 		args[2] = modes[i];
 		run_ok(&r, args, modes[i]);
-		assert_int_equal(report_result(&r, 0, "timer-latency", "samples"), 30);
+		assert_int_equal(report_result(&r, 0, "timer-latency", "samples"), 10);
 		assert_int_equal(report_result(&r, 1, "ipi-pingpong", "rounds"), 40);
 		check_books(&r, 0);
 		check_books(&r, 1);
@@ -104,7 +108,7 @@ static void test_wake_modes(void **state)
 		posted = report_int(wk(&r, 1, "deferred"), "posted");
 		if (deferred) {
 			/* Each sample halts once for its timer; one already due needs no helper. */
-			assert_in_range(timers, 1, 30);
+			assert_in_range(timers, 1, 10);
 			assert_in_range(posted, 1, irq(&r, 1, "ipi_sent"));
 			assert_int_equal(report_int(wk(&r, 1, "deferred"), "done"), posted);
 		} else {
