@@ -5,6 +5,8 @@
 #include "clock.h"
 #include "kvm.h"
 #include "loader.h"
+#include "hw/pc.h"
+#include "multiboot.h"
 #include "apic/ipi_track.h"
 #include "sched/scheduler.h"
 #include "measure/trace.h"
@@ -220,7 +222,18 @@ int vm_create(struct vm *vm, const struct kvm_host *kvm, const struct vm_config 
 	vm_disable_pause_exits(vm);
 	if (vm_setup_memory(vm, err, errlen) < 0 || vm_setup_irqchip(vm, err, errlen) < 0)
 		return -1;
-	boot_setup_memory(vm->ram);
+	vm->multiboot = img->kind == LOADER_MULTIBOOT;
+	if (vm->multiboot) {
+		vm->pc = hw_pc_new(vm->nr_vcpus, vm->ram_size);
+		if (!vm->pc) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		boot_setup_memory_mb(vm->ram);
+		mb_write_info(vm->ram, vm->ram_size, cfg->path, vm->args, cfg->env, cfg->env_len);
+	} else {
+		boot_setup_memory(vm->ram);
+	}
 	loader_copy(img, image, vm->ram);
 	vm->entry = img->entry;
 	for (i = 0; i < vm->nr_vcpus; i++) {
@@ -244,7 +257,7 @@ int vm_create(struct vm *vm, const struct kvm_host *kvm, const struct vm_config 
 	for (i = 0; i < vm->nr_vcpus; i++)
 		lapic_set_min_period(&vm->vcpu[i]->apic.l,
 				     (uint64_t)vm->tsc_khz * LAPIC_MIN_PERIOD_US / 1000);
-	for (i = 0; i < vm->nr_vcpus; i++)
+	for (i = 0; !vm->multiboot && i < vm->nr_vcpus; i++)
 		vm_write_boot_info(vm, i);
 	return 0;
 }
@@ -371,6 +384,8 @@ void vm_destroy(struct vm *vm)
 	free(vm->results);
 	vm->results = NULL;
 	sched_vm_free(vm->vs);
+	hw_pc_free(vm->pc);
+	vm->pc = NULL;
 	free(vm->ipi_track);
 	vm->vs = NULL;
 	pthread_mutex_destroy(&vm->lock);

@@ -248,6 +248,18 @@ static void apic_discard(struct vcpu_apic *a)
 	}
 }
 
+/* What a register write asks of the vCPU's APIC, by either access method. */
+static void apic_apply(struct vcpu *v, const struct lapic_effect *eff)
+{
+	if (eff->send_ipi)
+		apic_send(v, eff->icr);
+	if (eff->eoi_vector >= 0)
+		apic_track_eoi(v, (uint8_t)eff->eoi_vector);
+	if (eff->reset)
+		apic_discard(&v->apic);
+	apic_publish(&v->apic);
+}
+
 enum exit_key apic_wrmsr(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
@@ -262,14 +274,42 @@ enum exit_key apic_wrmsr(struct vcpu *v)
 		return wrmsr_key(run->msr.index);
 	}
 	run->msr.error = 0;
-	if (eff.send_ipi)
-		apic_send(v, eff.icr);
-	if (eff.eoi_vector >= 0)
-		apic_track_eoi(v, (uint8_t)eff.eoi_vector);
-	if (eff.reset)
-		apic_discard(&v->apic);
-	apic_publish(&v->apic);
+	apic_apply(v, &eff);
 	return wrmsr_key(run->msr.index);
+}
+
+bool apic_mmio_claims(struct vcpu *v, uint64_t gpa)
+{
+	uint64_t base = lapic_mmio_base(&v->apic.l);
+
+	return gpa >= base && gpa - base < LAPIC_MMIO_SIZE;
+}
+
+/*
+ * Only aligned 32-bit accesses reach a register (SDM "Local APIC Register
+ * Address Map"); anything else, and every access outside xAPIC mode, reads
+ * all-ones and is dropped.
+ */
+enum exit_key apic_mmio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint32_t off = (uint32_t)(run->mmio.phys_addr - lapic_mmio_base(&v->apic.l)), val;
+	struct lapic_effect eff;
+
+	if (!lapic_xapic_enabled(&v->apic.l) || run->mmio.len != 4 || (off & 3)) {
+		if (!run->mmio.is_write)
+			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+		return EXIT_MMIO_APIC;
+	}
+	if (!run->mmio.is_write) {
+		val = lapic_mmio_read(&v->apic.l, off, timer_rdtsc());
+		memcpy(run->mmio.data, &val, 4);
+		return EXIT_MMIO_APIC;
+	}
+	memcpy(&val, run->mmio.data, 4);
+	lapic_mmio_write(&v->apic.l, off, val, timer_rdtsc(), &eff);
+	apic_apply(v, &eff);
+	return EXIT_MMIO_APIC;
 }
 
 static void apic_merge_vector(struct vcpu_apic *a, unsigned int vec)

@@ -72,6 +72,11 @@ void apic_init(struct vcpu_apic *a, uint32_t id);
 enum exit_key apic_rdmsr(struct vcpu *v);
 enum exit_key apic_wrmsr(struct vcpu *v);
 
+/* KVM_EXIT_MMIO: is gpa on this vCPU's APIC page (at APIC_BASE, whatever the mode)? */
+bool apic_mmio_claims(struct vcpu *v, uint64_t gpa);
+/* KVM_EXIT_MMIO on the APIC page: xAPIC registers, or all-ones outside xAPIC mode. */
+enum exit_key apic_mmio(struct vcpu *v);
+
 /* Owner, before each entry and while halted: merge posted IPIs, fire a due timer. */
 void apic_sync(struct vcpu *v);
 /* Owner: true if an interrupt could be injected now or an NMI is waiting. */

@@ -125,6 +125,7 @@ static void regs_reset(struct lapic *l)
 	l->apic_base = base;
 	l->timer_min_period = min_period;
 	l->svr = 0xff;
+	l->xapic_dfr = 0xffffffffu;
 	for (i = 0; i < LAPIC_LVT_NR; i++)
 		l->lvt[i] = LAPIC_LVT_MASKED;
 }
@@ -151,6 +152,16 @@ bool lapic_msr_is_apic(uint32_t msr)
 bool lapic_x2apic_enabled(const struct lapic *l)
 {
 	return apic_mode(l->apic_base) == MODE_X2APIC;
+}
+
+bool lapic_xapic_enabled(const struct lapic *l)
+{
+	return apic_mode(l->apic_base) == MODE_XAPIC;
+}
+
+uint64_t lapic_mmio_base(const struct lapic *l)
+{
+	return l->apic_base & ~(BASE_RESERVED | 0xfffull);
 }
 
 uint8_t lapic_ppr(const struct lapic *l)
@@ -570,4 +581,96 @@ int lapic_wrmsr(struct lapic *l, uint32_t msr, uint64_t val, uint64_t now, struc
 	if (!lapic_msr_is_apic(msr) || !lapic_x2apic_enabled(l))
 		return LAPIC_GP;
 	return write_x2apic(l, msr, val, now, eff);
+}
+
+/* --- xAPIC MMIO: the same registers through the page ----------------- */
+
+static uint32_t msr_of(uint32_t off)
+{
+	return LAPIC_MSR_X2APIC_FIRST + (off >> 4);
+}
+
+uint32_t lapic_mmio_read(const struct lapic *l, uint32_t off, uint64_t now)
+{
+	uint64_t val = 0;
+
+	switch (off) {
+	case LAPIC_MMIO_ID:
+		return l->id << 24;
+	case LAPIC_MMIO_LDR:
+		return l->xapic_ldr;
+	case LAPIC_MMIO_DFR:
+		return l->xapic_dfr;
+	case LAPIC_MMIO_ICR:
+		return (uint32_t)l->icr; /* delivery status (bit 12) 0: delivery is immediate */
+	case LAPIC_MMIO_ICR2:
+		return l->xapic_icr2;
+	default:
+		break;
+	}
+	if ((off & 0xf) || off >= 0x400 || msr_of(off) == LAPIC_MSR_SELF_IPI)
+		return 0;
+	if (read_x2apic(l, msr_of(off), now, &val) != LAPIC_OK)
+		return 0; /* EOI is write-only; holes */
+	return (uint32_t)val;
+}
+
+/* The bits the x2APIC handler takes for the register, so an xAPIC write never faults there. */
+static uint32_t writable(uint32_t msr)
+{
+	int lvt = lvt_index(msr);
+
+	if (lvt >= 0)
+		return lvt_writable[lvt];
+	switch (msr) {
+	case LAPIC_MSR_TPR:
+		return TPR_WRITABLE;
+	case LAPIC_MSR_SVR:
+		return SVR_WRITABLE;
+	case LAPIC_MSR_TIMER_DCR:
+		return DCR_WRITABLE;
+	case LAPIC_MSR_TIMER_ICR:
+		return 0xffffffffu;
+	default:
+		return 0; /* EOI, ESR: the value is ignored */
+	}
+}
+
+static void mmio_write_icr(struct lapic *l, uint32_t val, struct lapic_effect *eff)
+{
+	uint32_t dest = l->xapic_icr2 >> 24;
+
+	l->icr = val & (uint32_t)ICR_WRITABLE;
+	eff->send_ipi = true;
+	eff->icr = ((uint64_t)(dest == 0xff ? 0xffffffffu : dest) << 32) | l->icr;
+}
+
+void lapic_mmio_write(struct lapic *l, uint32_t off, uint32_t val, uint64_t now,
+		      struct lapic_effect *eff)
+{
+	memset(eff, 0, sizeof(*eff));
+	eff->eoi_vector = -1;
+
+	switch (off) {
+	case LAPIC_MMIO_LDR:
+		l->xapic_ldr = val & 0xff000000u;
+		return;
+	case LAPIC_MMIO_DFR:
+		l->xapic_dfr = val | 0x0fffffffu;
+		return;
+	case LAPIC_MMIO_ICR2:
+		l->xapic_icr2 = val & 0xff000000u;
+		return;
+	case LAPIC_MMIO_ICR:
+		mmio_write_icr(l, val, eff);
+		return;
+	default:
+		break;
+	}
+	/* ID stays the vCPU index: IPIs are routed by it. SELF_IPI does not exist in xAPIC. */
+	if ((off & 0xf) || off >= 0x400 || off == LAPIC_MMIO_ID ||
+	    msr_of(off) == LAPIC_MSR_SELF_IPI)
+		return;
+	/* A write the x2APIC path would #GP (read-only, reserved timer mode) is dropped. */
+	(void)write_x2apic(l, msr_of(off), val & writable(msr_of(off)), now, eff);
 }
