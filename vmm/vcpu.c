@@ -9,6 +9,7 @@
 #include "hw/hw.h"
 #include "hw/pv.h"
 #include "sched/scheduler.h"
+#include "vcpu_sipi.h"
 #include "vm.h"
 
 #include <errno.h>
@@ -400,8 +401,13 @@ static void *vcpu_thread(void *arg)
 	    timer_setup(&v->timer, SIG_KICK, vm->tsc_khz) < 0)
 		vm_end(vm, VM_END_HOST_ERROR, 0, "vCPU %u: timer_create: %s", v->id,
 		       strerror(errno));
+	if (atomic_load(&v->apic.wait_sipi))
+		vcpu_wait_sipi(v, false);
 	sched_start(v);
 	while (!vm_ended(vm)) {
+		if (atomic_load_explicit(&v->apic.wait_sipi, memory_order_relaxed) &&
+		    !vcpu_wait_sipi(v, true))
+			break;
 		if (vcpu_prepare_entry(v) < 0)
 			break;
 		t = now_ns();

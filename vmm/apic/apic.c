@@ -118,6 +118,39 @@ static void apic_track_eoi(struct vcpu *v, uint8_t vector)
 		ipi_track_eoi(vm->ipi_track, v->id, vector, vm->nr_vcpus);
 }
 
+/*
+ * INIT and SIPI (SDM "MP Initialization"), on the PC platform only: our own
+ * ABI starts every vCPU at the entry, and there they stay dropped (the
+ * icr-combos guest checks it). INIT puts each target in wait-for-SIPI (its
+ * thread leaves its slot and KVM_RUN; vcpu_sipi.c) and forgets an earlier
+ * SIPI; a SIPI starts a waiting target in real mode at vector * 4096, and
+ * any other target ignores it. INIT level de-assert does nothing. Both may
+ * come back to back: the target need not have taken the INIT yet.
+ */
+static void apic_send_startup(struct vcpu *src, const struct ipi_msg *m)
+{
+	struct vm *vm = src->vm;
+	uint64_t set = ipi_targets(m, src->id, vm->nr_vcpus);
+	struct vcpu *dst;
+
+	if (m->delivery == IPI_DM_INIT && !m->level_assert && m->trigger_level)
+		return;
+	while (set) {
+		dst = vm->vcpu[__builtin_ctzll(set)];
+		set &= set - 1;
+		if (m->delivery == IPI_DM_INIT) {
+			atomic_store(&dst->apic.sipi, 0);
+			atomic_store(&dst->apic.wait_sipi, true);
+		} else if (atomic_load(&dst->apic.wait_sipi)) {
+			atomic_store(&dst->apic.sipi, APIC_SIPI_VALID | m->vector);
+		} else {
+			continue;
+		}
+		if (dst != src)
+			vcpu_kick(dst);
+	}
+}
+
 /* Route an ICR write (or SELF_IPI) of vCPU src. */
 static void apic_send(struct vcpu *src, uint64_t icr)
 {
@@ -137,6 +170,10 @@ static void apic_send(struct vcpu *src, uint64_t icr)
 		}
 	}
 	st = ipi_decode(icr, &m);
+	if (vm->multiboot && (m.delivery == IPI_DM_INIT || m.delivery == IPI_DM_SIPI)) {
+		apic_send_startup(src, &m);
+		return;
+	}
 	set = st == IPI_OK ? ipi_targets(&m, src->id, vm->nr_vcpus) : 0;
 	if (!set) {
 		src->apic.c.ipi_sent++;
@@ -377,7 +414,19 @@ void apic_sync(struct vcpu *v)
 
 bool apic_has_work(struct vcpu *v)
 {
-	return lapic_highest_deliverable(&v->apic.l) >= 0 || atomic_load(&v->apic.nmi_pending);
+	return lapic_highest_deliverable(&v->apic.l) >= 0 || atomic_load(&v->apic.nmi_pending) ||
+	       atomic_load_explicit(&v->apic.wait_sipi, memory_order_relaxed);
+}
+
+void apic_init_reset(struct vcpu *v)
+{
+	struct vcpu_apic *a = &v->apic;
+
+	apic_merge_pir(a); /* what was posted before the INIT is lost with the IRR */
+	lapic_init_reset(&a->l);
+	apic_discard(a);
+	a->window_deadline_ns = 0;
+	apic_publish(a);
 }
 
 static void apic_account_injection(struct vcpu *v, unsigned int vec, uint64_t now)

@@ -130,6 +130,11 @@ static void regs_reset(struct lapic *l)
 		l->lvt[i] = LAPIC_LVT_MASKED;
 }
 
+void lapic_init_reset(struct lapic *l)
+{
+	regs_reset(l);
+}
+
 void lapic_set_min_period(struct lapic *l, uint64_t cycles)
 {
 	l->timer_min_period = cycles;

@@ -164,6 +164,8 @@ static inline uint32_t lapic_x2apic_ldr(uint32_t id)
 
 /* Power-up state: xAPIC mode (EN=1, EXTD=0), BSP iff id == 0, LVTs masked, SVR 0xFF. */
 void lapic_init(struct lapic *l, uint32_t id);
+/* INIT: every register as after power-up but the ID and APIC_BASE (SDM "INIT Reset"). */
+void lapic_init_reset(struct lapic *l);
 /* The shortest period of a periodic timer, in TSC cycles (kept across resets). */
 void lapic_set_min_period(struct lapic *l, uint64_t cycles);
 
