@@ -310,6 +310,8 @@ static enum exit_key vcpu_handle_exit(struct vcpu *v)
 		return apic_wrmsr(v);
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 		return EXIT_IRQ_WINDOW; /* the entry path injects */
+	case KVM_EXIT_SET_TPR:
+		return EXIT_OTHER; /* a lowered CR8: the entry path reads run->cr8 and injects */
 	default:
 		return vcpu_bad_exit(v);
 	}

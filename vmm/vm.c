@@ -195,6 +195,17 @@ static void vm_init_fields(struct vm *vm, const struct vm_config *cfg, int notif
 	pthread_mutex_init(&vm->lock, NULL);
 }
 
+/* MAXPHYADDR as the guest's CPUID says it (0x80000008 EAX[7:0]), 0 if KVM gives no leaf. */
+static unsigned int vm_phys_bits(const struct kvm_host *kvm)
+{
+	uint32_t i;
+
+	for (i = 0; i < kvm->cpuid->nent; i++)
+		if (kvm->cpuid->entries[i].function == 0x80000008)
+			return kvm->cpuid->entries[i].eax & 0xff;
+	return 0;
+}
+
 int vm_create(struct vm *vm, const struct kvm_host *kvm, const struct vm_config *cfg,
 	      const void *image, const struct loader_image *img, int notify_fd, char *err,
 	      size_t errlen)
@@ -257,9 +268,11 @@ int vm_create(struct vm *vm, const struct kvm_host *kvm, const struct vm_config 
 		}
 		vm->tsc_khz = (uint32_t)khz;
 	}
-	for (i = 0; i < vm->nr_vcpus; i++)
+	for (i = 0; i < vm->nr_vcpus; i++) {
 		lapic_set_min_period(&vm->vcpu[i]->apic.l,
 				     (uint64_t)vm->tsc_khz * LAPIC_MIN_PERIOD_US / 1000);
+		lapic_set_phys_bits(&vm->vcpu[i]->apic.l, vm_phys_bits(kvm));
+	}
 	for (i = 0; !vm->multiboot && i < vm->nr_vcpus; i++)
 		vm_write_boot_info(vm, i);
 	return 0;

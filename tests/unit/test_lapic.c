@@ -1067,7 +1067,7 @@ static void test_tsc_deadline_other_modes(void **state)
 	assert_int_equal(rd(&l, TSC_DEADLINE, 0), 0);
 }
 
-static void test_timer_mode_switch_disarms(void **state)
+static void test_timer_mode_switch(void **state)
 {
 	struct lapic_effect eff;
 	struct lapic l;
@@ -1080,11 +1080,24 @@ static void test_timer_mode_switch_disarms(void **state)
 	eff = wr(&l, X_TIMER, 0x41 | MASK, 10);
 	assert_false(eff.timer_changed);
 	assert_int_equal(lapic_timer_next(&l), 200);
-	/* One-shot -> periodic: "a write that changes the timer mode disarms". */
+	/*
+	 * One-shot <-> periodic: the count goes on from where it was ("APIC
+	 * Timer": changing the mode does not start the timer; kvm-unit-tests'
+	 * apic test checks the count is neither reset nor stopped).
+	 */
 	eff = wr(&l, X_TIMER, 0x41 | PERIODIC, 10);
-	assert_true(eff.timer_changed);
+	assert_false(eff.timer_changed);
+	assert_int_equal(lapic_timer_next(&l), 200);
+	assert_int_equal(rd(&l, X_TMICT, 20), 100);
+	assert_int_equal(rd(&l, X_TMCCT, 20), 90);
+	eff = wr(&l, X_TIMER, 0x41, 30);
+	assert_false(eff.timer_changed);
+	assert_int_equal(lapic_timer_next(&l), 200);
+	/* "Transitions between TSC-deadline mode and other timer modes also disarm the timer." */
+	wr(&l, X_TIMER, 0x41 | DEADLINE, 30);
 	assert_int_equal(lapic_timer_next(&l), 0);
-	assert_int_equal(rd(&l, X_TMCCT, 20), 0);
+	assert_int_equal(rd(&l, X_TMICT, 30), 0);
+	wr(&l, X_TIMER, 0x41, 30);
 
 	/* TSC-deadline -> one-shot disarms, and back does not re-arm. */
 	wr(&l, X_TIMER, 0x41 | DEADLINE, 10);
@@ -1290,6 +1303,23 @@ static void test_xapic_timer(void **state)
 	assert_int_equal(lapic_mmio_read(&l, M_TMICT, 1200), 500);
 }
 
+/* With MAXPHYADDR 40, an APIC_BASE address bit at 40 or above is reserved (#GP). */
+static void test_apic_base_maxphyaddr(void **state)
+{
+	struct lapic l;
+
+	(void)state;
+	lapic_init(&l, 0);
+	lapic_set_phys_bits(&l, 40);
+	wr_gp(&l, APIC_BASE, 0xfee00000ull | EN | BSP | (1ull << 40));
+	wr_gp(&l, APIC_BASE, 0xfee00000ull | EN | BSP | (1ull << 51));
+	wr(&l, APIC_BASE, 0xfee00000ull | EN | BSP | (1ull << 39), 0);
+	assert_int_equal(lapic_mmio_base(&l), (1ull << 39) | 0xfee00000ull);
+	/* A reset keeps it. */
+	wr(&l, APIC_BASE, 0xfee00000ull | BSP, 0);
+	wr_gp(&l, APIC_BASE, 0xfee00000ull | EN | BSP | (1ull << 45));
+}
+
 /* APIC_BASE moves the page (bits 51:12) and keeps the mode. */
 static void test_xapic_relocation(void **state)
 {
@@ -1346,6 +1376,7 @@ int main(void)
 		cmocka_unit_test(test_xapic_ldr_dfr),
 		cmocka_unit_test(test_xapic_timer),
 		cmocka_unit_test(test_xapic_relocation),
+		cmocka_unit_test(test_apic_base_maxphyaddr),
 		cmocka_unit_test(test_timer_masked),
 		cmocka_unit_test(test_timer_svr_disabled_and_illegal),
 		cmocka_unit_test(test_timer_initial_count_zero_stops),
@@ -1353,7 +1384,7 @@ int main(void)
 		cmocka_unit_test(test_tsc_deadline_arm_disarm),
 		cmocka_unit_test(test_tsc_deadline_past),
 		cmocka_unit_test(test_tsc_deadline_other_modes),
-		cmocka_unit_test(test_timer_mode_switch_disarms),
+		cmocka_unit_test(test_timer_mode_switch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

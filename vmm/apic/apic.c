@@ -401,10 +401,27 @@ static void apic_fire_timer(struct vcpu_apic *a, uint64_t now_tsc)
 	}
 }
 
+/*
+ * CR8 is TPR[7:4] (SDM "Task Priority in IA-32e Mode"). Without an in-kernel
+ * LAPIC KVM keeps CR8 itself and passes it through run->cr8 both ways: a
+ * value that differs from the one we gave it is the guest's MOV to CR8.
+ */
+static void apic_sync_cr8(struct vcpu *v)
+{
+	struct vcpu_apic *a = &v->apic;
+	uint8_t cr8 = (uint8_t)(v->run->cr8 & 0xf);
+
+	if (cr8 == a->cr8_given)
+		return;
+	a->l.tpr = (uint32_t)cr8 << 4;
+	a->cr8_given = cr8;
+}
+
 void apic_sync(struct vcpu *v)
 {
 	struct vcpu_apic *a = &v->apic;
 
+	apic_sync_cr8(v);
 	if (atomic_load_explicit(&a->pir_on, memory_order_acquire))
 		apic_merge_pir(a);
 	if (lapic_timer_next(&a->l))
@@ -508,6 +525,8 @@ int apic_inject(struct vcpu *v, uint64_t now)
 	int vec;
 
 	run->request_interrupt_window = 0;
+	a->cr8_given = (uint8_t)(a->l.tpr >> 4);
+	run->cr8 = a->cr8_given;
 	/* One ioctl besides KVM_RUN per exit: an NMI goes first, a vector waits. */
 	if (atomic_load_explicit(&a->nmi_pending, memory_order_relaxed)) {
 		a->window_deadline_ns = 0;

@@ -63,6 +63,7 @@ struct vcpu_apic {
 	uint32_t lowest_rr;	      /* round-robin start for lowest-priority sends */
 	uint64_t window_deadline_ns;  /* self-timer while waiting for an IRQ window */
 	uint64_t timer_tsc, timer_ns; /* last LAPIC deadline and its host time */
+	uint8_t cr8_given;	      /* TPR[7:4] as last handed to KVM in run->cr8 */
 	/* INIT/SIPI (multiboot VMs): set by senders, taken by the owner (vcpu_sipi.c). */
 	atomic_bool wait_sipi; /* an INIT came: wait for a SIPI outside KVM_RUN, without a slot */
 	atomic_uint sipi;      /* 0, or APIC_SIPI_VALID | vector: the SIPI that ends the wait */

@@ -8,8 +8,13 @@
 
 #include "apic/lapic.h"
 
-/* APIC_BASE: bits 0-7 and 9 are reserved, and so is everything above a 52-bit address. */
-#define BASE_RESERVED (0xffull | (1ull << 9) | (~0ull << 52))
+/* APIC_BASE: bits 0-7 and 9 are reserved, and so is every address bit at or above MAXPHYADDR. */
+#define BASE_RESERVED_LOW (0xffull | (1ull << 9))
+
+static uint64_t base_reserved(const struct lapic *l)
+{
+	return BASE_RESERVED_LOW | (~0ull << (l->phys_bits ? l->phys_bits : 52));
+}
 
 /* IA32_APIC_BASE[11:10] read as a number: "x2APIC State Transitions". */
 enum apic_mode { MODE_DISABLED = 0, MODE_INVALID = 1, MODE_XAPIC = 2, MODE_X2APIC = 3 };
@@ -118,9 +123,11 @@ static void regs_reset(struct lapic *l)
 {
 	uint32_t id = l->id;
 	uint64_t base = l->apic_base, min_period = l->timer_min_period;
+	uint8_t phys_bits = l->phys_bits;
 	int i;
 
 	memset(l, 0, sizeof(*l));
+	l->phys_bits = phys_bits;
 	l->id = id;
 	l->apic_base = base;
 	l->timer_min_period = min_period;
@@ -140,9 +147,15 @@ void lapic_set_min_period(struct lapic *l, uint64_t cycles)
 	l->timer_min_period = cycles;
 }
 
+void lapic_set_phys_bits(struct lapic *l, unsigned int bits)
+{
+	l->phys_bits = (uint8_t)(bits >= 32 && bits <= 52 ? bits : 52);
+}
+
 void lapic_init(struct lapic *l, uint32_t id)
 {
 	l->timer_min_period = 0;
+	l->phys_bits = 52;
 	l->id = id;
 	l->apic_base = LAPIC_BASE_DEFAULT | LAPIC_BASE_EN | (id == 0 ? LAPIC_BASE_BSP : 0);
 	regs_reset(l);
@@ -166,7 +179,7 @@ bool lapic_xapic_enabled(const struct lapic *l)
 
 uint64_t lapic_mmio_base(const struct lapic *l)
 {
-	return l->apic_base & ~(BASE_RESERVED | 0xfffull);
+	return l->apic_base & ~(base_reserved(l) | 0xfffull);
 }
 
 uint8_t lapic_ppr(const struct lapic *l)
@@ -357,8 +370,13 @@ static int write_lvt(struct lapic *l, enum lapic_lvt lvt, uint64_t val, struct l
 	/* "Local APIC State After It Has Been Software Disabled": masks stay set. */
 	if (!sw_enabled(l))
 		l->lvt[lvt] |= LAPIC_LVT_MASKED;
-	/* "TSC-Deadline Mode": a write that changes the timer mode disarms the timer. */
-	if (lvt == LAPIC_LVT_TIMER && timer_mode(l) != old_mode) {
+	/*
+	 * "TSC-Deadline Mode": transitions between TSC-deadline and the other
+	 * modes disarm the timer. One-shot <-> periodic keeps counting ("APIC
+	 * Timer": changing the mode does not start the timer, nor stops it).
+	 */
+	if (lvt == LAPIC_LVT_TIMER && (timer_mode(l) == LAPIC_LVT_TIMER_TSCDEADLINE) !=
+					      (old_mode == LAPIC_LVT_TIMER_TSCDEADLINE)) {
 		l->timer_icr = 0;
 		l->tsc_deadline = 0;
 		timer_disarm(l);
@@ -383,7 +401,7 @@ static int write_apic_base(struct lapic *l, uint64_t val, struct lapic_effect *e
 {
 	enum apic_mode old = apic_mode(l->apic_base), new = apic_mode(val);
 
-	if (val & BASE_RESERVED || new == MODE_INVALID)
+	if (val & base_reserved(l) || new == MODE_INVALID)
 		return LAPIC_GP;
 	if (old == MODE_X2APIC && new == MODE_XAPIC)
 		return LAPIC_GP;

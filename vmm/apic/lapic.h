@@ -136,6 +136,7 @@ struct lapic {
 	uint64_t timer_deadline;   /* guest TSC of the next expiry while armed */
 	uint64_t tsc_deadline;	   /* IA32_TSC_DEADLINE */
 	uint64_t timer_min_period; /* cycles; a periodic timer never fires faster (0: no limit) */
+	uint8_t phys_bits;	   /* MAXPHYADDR: APIC_BASE bits at or above it are reserved */
 };
 
 /* KVM's min_timer_period_us: a faster periodic timer would only stall its vCPU with exits. */
@@ -166,6 +167,8 @@ static inline uint32_t lapic_x2apic_ldr(uint32_t id)
 void lapic_init(struct lapic *l, uint32_t id);
 /* INIT: every register as after power-up but the ID and APIC_BASE (SDM "INIT Reset"). */
 void lapic_init_reset(struct lapic *l);
+/* MAXPHYADDR of the vCPU (CPUID 0x80000008 EAX[7:0]; 52 until told, kept across resets). */
+void lapic_set_phys_bits(struct lapic *l, unsigned int bits);
 /* The shortest period of a periodic timer, in TSC cycles (kept across resets). */
 void lapic_set_min_period(struct lapic *l, uint64_t cycles);
 
