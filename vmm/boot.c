@@ -2,10 +2,12 @@
 #include "boot.h"
 
 #include "kvm.h"
+#include "multiboot.h"
 #include "vmm_abi.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,4 +182,111 @@ int boot_setup_vcpu(const struct kvm_host *kvm, int fd, unsigned int id, uint64_
 		return -1;
 	}
 	return 0;
+}
+
+void boot_setup_memory_mb(void *ram)
+{
+	uint64_t *gdt = (uint64_t *)((uint8_t *)ram + MB_GDT_GPA);
+	uint64_t tss = MB_GDT_GPA + TSS_OFFSET;
+
+	memset(gdt, 0, 4096);
+	gdt[VMM_SEL_CODE / 8] = gdt_entry(0, 0xfffff, 0xc09b); /* G, D, P, code r/x */
+	gdt[VMM_SEL_DATA / 8] = gdt_entry(0, 0xfffff, 0xc093); /* G, D/B, P, data r/w */
+	gdt[VMM_SEL_TSS / 8] = gdt_entry((uint32_t)tss, TSS_LIMIT, 0x008b); /* busy 32-bit TSS */
+}
+
+static void seg_set(struct kvm_segment *s, uint16_t sel, uint64_t base, uint32_t limit,
+		    uint8_t type, bool big)
+{
+	memset(s, 0, sizeof(*s));
+	s->selector = sel;
+	s->base = base;
+	s->limit = limit;
+	s->type = type;
+	s->present = 1;
+	s->s = 1;
+	s->db = big;
+	s->g = big;
+}
+
+/* What both entries share: no LDT, a busy TSS, no IDT, no paging. */
+static void sregs_common(struct kvm_sregs *sr, uint64_t tss, uint16_t tr_sel)
+{
+	memset(&sr->tr, 0, sizeof(sr->tr));
+	sr->tr.selector = tr_sel;
+	sr->tr.base = tss;
+	sr->tr.limit = TSS_LIMIT;
+	sr->tr.type = 0xb;
+	sr->tr.present = 1;
+	memset(&sr->ldt, 0, sizeof(sr->ldt));
+	sr->ldt.type = 0x2;
+	sr->ldt.present = 1;
+	sr->ldt.unusable = 1;
+	sr->idt.base = 0;
+	sr->idt.limit = 0x3ff;
+	sr->cr3 = 0;
+	sr->cr4 = 0;
+	sr->efer = 0;
+}
+
+static int set_state(int fd, struct kvm_sregs *sr, struct kvm_regs *regs, char *err, size_t errlen)
+{
+	if (kvm_ioctl(fd, KVM_SET_SREGS, sr) < 0) {
+		snprintf(err, errlen, "KVM_SET_SREGS: %s", strerror(errno));
+		return -1;
+	}
+	if (kvm_ioctl(fd, KVM_SET_REGS, regs) < 0) {
+		snprintf(err, errlen, "KVM_SET_REGS: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int boot_setup_vcpu_mb(const struct kvm_host *kvm, int fd, unsigned int id, uint64_t entry,
+		       uint64_t info_gpa, char *err, size_t errlen)
+{
+	struct kvm_sregs sr;
+	struct kvm_regs regs;
+
+	if (boot_cpuid(kvm, fd, id, err, errlen) < 0)
+		return -1;
+	if (kvm_ioctl(fd, KVM_GET_SREGS, &sr) < 0) {
+		snprintf(err, errlen, "KVM_GET_SREGS: %s", strerror(errno));
+		return -1;
+	}
+	seg_set(&sr.cs, VMM_SEL_CODE, 0, 0xffffffff, 0xb, true);
+	seg_set(&sr.ds, VMM_SEL_DATA, 0, 0xffffffff, 0x3, true);
+	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
+	sregs_common(&sr, MB_GDT_GPA + TSS_OFFSET, VMM_SEL_TSS);
+	sr.gdt.base = MB_GDT_GPA;
+	sr.gdt.limit = GDT_ENTRIES * 8 - 1;
+	sr.cr0 = CR0_PE | CR0_ET;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = entry;
+	regs.rax = MB_BOOT_MAGIC;
+	regs.rbx = info_gpa;
+	regs.rflags = 0x2;
+	return set_state(fd, &sr, &regs, err, errlen);
+}
+
+int boot_sipi(int fd, uint8_t vector, char *err, size_t errlen)
+{
+	struct kvm_sregs sr;
+	struct kvm_regs regs;
+
+	if (kvm_ioctl(fd, KVM_GET_SREGS, &sr) < 0) {
+		snprintf(err, errlen, "KVM_GET_SREGS: %s", strerror(errno));
+		return -1;
+	}
+	/* SDM "MP Initialization": CS selector vector << 8, base vector << 12, IP 0. */
+	seg_set(&sr.cs, (uint16_t)(vector << 8), (uint64_t)vector << 12, 0xffff, 0xb, false);
+	seg_set(&sr.ds, 0, 0, 0xffff, 0x3, false);
+	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
+	sregs_common(&sr, 0, 0);
+	sr.gdt.base = 0;
+	sr.gdt.limit = 0xffff;
+	sr.cr0 = CR0_ET;
+	memset(&regs, 0, sizeof(regs));
+	regs.rflags = 0x2;
+	return set_state(fd, &sr, &regs, err, errlen);
 }

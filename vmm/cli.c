@@ -33,16 +33,20 @@ void cli_usage(FILE *out)
 					"                       %-10s %s\n", policy_all[i]->name,
 					policy_all[i]->summary);
 	fprintf(out,
-		"usage: vmm [options] IMAGE[:vcpus=N][:mem=SIZE][:name=NAME][:args=STRING] ...\n"
+		"usage: vmm [options] "
+		"IMAGE[:vcpus=N][:mem=SIZE][:name=NAME][:env=FILE][:args=STRING] ...\n"
 		"\n"
-		"Boot each IMAGE (an ELF64 guest kernel) as its own VM, all in this process.\n"
-		"The same image may be given several times. args= takes the rest of the argument.\n"
+		"Boot each IMAGE (an ELF64 guest kernel, or a multiboot ELF32 one such as a\n"
+		"kvm-unit-tests .flat) as its own VM, all in this process. The same image may be\n"
+		"given several times. args= takes the rest of the argument; env=FILE is a "
+		"multiboot\n"
+		"image's environment (NAME=value lines).\n"
 		"\n"
 		"options:\n"
 		"  --vcpus N          vCPUs per VM when the image does not say (default %u, max "
 		"%u)\n"
 		"  --mem SIZE         guest RAM per VM, e.g. 16 (MiB), 64MiB, 1G (default 16M,\n"
-		"                     2M..1G)\n"
+		"                     128M for a multiboot image; 2M..1G)\n"
 		"  --timeout DURATION stop a VM still running after this long and report it as\n"
 		"                     timed out, e.g. 30, 30s, 500ms; 0 = never (default 120s)\n"
 		"  --watchdog DURATION|off  report (stderr, JSON) every vCPU of a VM in which\n"
@@ -246,15 +250,16 @@ static int spec_key(const char *key, size_t klen, const char *val, size_t vlen,
 			 buf);
 		return -1;
 	}
-	snprintf(err, errlen, "unknown image option '%.*s' (known: vcpus=, mem=, name=, args=)",
-		 (int)klen, key);
+	snprintf(err, errlen,
+		 "unknown image option '%.*s' (known: vcpus=, mem=, name=, env=, args=)", (int)klen,
+		 key);
 	return -1;
 }
 
 /* Where the next ":key=" starts in s, for one of the known keys; NULL if none. */
 static const char *next_key(const char *s)
 {
-	static const char *const keys[] = { ":vcpus=", ":mem=", ":name=", ":args=" };
+	static const char *const keys[] = { ":vcpus=", ":mem=", ":name=", ":env=", ":args=" };
 	const char *best = NULL, *p;
 	size_t i;
 
@@ -292,6 +297,17 @@ int parse_image_spec(const char *arg, struct vm_spec *spec, char *err, size_t er
 		end = next_key(eq);
 		if (!end)
 			end = eq + strlen(eq);
+		if (!strncmp(p, "env=", 4)) {
+			/* A path: longer than the other values, so not through spec_key. */
+			free(spec->env);
+			spec->env = strndup(eq + 1, (size_t)(end - eq - 1));
+			if (!spec->env || !*spec->env) {
+				snprintf(err, errlen, "env= needs a file name");
+				return -1;
+			}
+			p = *end ? end : NULL;
+			continue;
+		}
 		if (spec_key(p, (size_t)(eq - p), eq + 1, (size_t)(end - eq - 1), spec, err,
 			     errlen) < 0)
 			return -1;
@@ -710,6 +726,7 @@ static int cli_option(struct options *o, int c, const char *arg, char *err, size
 			 VMM_MAX_VCPUS, arg);
 		return -1;
 	case OPT_MEM:
+		o->mem_set = true;
 		if (parse_mem(arg, &o->mem) == 0 && o->mem >= MEM_MIN && o->mem <= VMM_MEM_MAX &&
 		    !(o->mem & 4095))
 			return 0;
@@ -886,6 +903,7 @@ static int cli_images(struct options *o, int argc, char **argv, char *err, size_
 		}
 		if (!s->vcpus)
 			s->vcpus = o->vcpus;
+		s->mem_default = !s->mem && !o->mem_set;
 		if (!s->mem)
 			s->mem = o->mem;
 	}
@@ -1020,6 +1038,7 @@ void cli_free(struct options *o)
 	for (i = 0; i < o->nr_vms && o->vms; i++) {
 		free(o->vms[i].path);
 		free(o->vms[i].args);
+		free(o->vms[i].env);
 	}
 	free(o->vms);
 	o->vms = NULL;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Command line: options, image specs (IMAGE[:vcpus=N][:mem=SIZE][:args=STRING]), units. */
+/* Command line: options, image specs (IMAGE[:vcpus=N][:mem=SIZE][:env=FILE][:args=STRING]), units.
+ */
 #ifndef VMM_CLI_H
 #define VMM_CLI_H
 
@@ -19,7 +20,9 @@ struct vm_spec {
 	char *path;
 	unsigned int vcpus; /* 0: the --vcpus default */
 	uint64_t mem;	    /* 0: the --mem default */
+	bool mem_default;   /* neither mem= nor --mem given: the image may need more */
 	char *args;	    /* NULL: none */
+	char *env;	    /* env=FILE: NULL: none (multiboot images: the environment module) */
 	char name[16];	    /* "": vm<index> */
 };
 
@@ -32,6 +35,7 @@ enum report_class { CLASS_ALL, CLASS_IO, CLASS_MSR };
 struct options {
 	unsigned int vcpus;
 	uint64_t mem;
+	bool mem_set;	      /* --mem was given */
 	uint64_t timeout_ns;  /* 0: none */
 	uint64_t watchdog_ns; /* 0: off */
 	const char *json;

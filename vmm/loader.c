@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ELF64 guest image loader. The image is untrusted input: every header field
+ * Guest image loader: ELF64 x86-64 images of our ABI and ELF32 i386 images
+ * with a multiboot v1 header. The image is untrusted input: every header field
  * is checked against the file size and the guest memory map before anything
  * is copied, and all headers are memcpy'd into local structs so no pointer is
  * ever formed at an unaligned or out-of-range offset.
@@ -10,6 +11,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,17 +70,16 @@ static const char *machine_name(unsigned int m)
 	}
 }
 
-static int check_ident(const Elf64_Ehdr *eh, char *err, size_t errlen)
+static int check_ident(const unsigned char *id, char *err, size_t errlen)
 {
-	const unsigned char *id = eh->e_ident;
-
 	if (memcmp(id, ELFMAG, SELFMAG))
 		return fail(err, errlen, "bad ELF magic %02x %02x %02x %02x (not an ELF file)",
 			    id[0], id[1], id[2], id[3]);
-	if (id[EI_CLASS] == ELFCLASS32)
-		return fail(err, errlen, "32-bit ELF (ELFCLASS32); a 64-bit image is required");
-	if (id[EI_CLASS] != ELFCLASS64)
-		return fail(err, errlen, "invalid EI_CLASS %u (expected ELFCLASS64)", id[EI_CLASS]);
+	if (id[EI_CLASS] != ELFCLASS64 && id[EI_CLASS] != ELFCLASS32)
+		return fail(err, errlen,
+			    "invalid EI_CLASS %u (expected ELFCLASS64, or ELFCLASS32 with a "
+			    "multiboot header)",
+			    id[EI_CLASS]);
 	if (id[EI_DATA] == ELFDATA2MSB)
 		return fail(err, errlen, "big-endian ELF (ELFDATA2MSB); expected little-endian");
 	if (id[EI_DATA] != ELFDATA2LSB)
@@ -89,19 +90,22 @@ static int check_ident(const Elf64_Ehdr *eh, char *err, size_t errlen)
 	return 0;
 }
 
-static int check_type(const Elf64_Ehdr *eh, char *err, size_t errlen)
+static int check_machine(unsigned int machine, unsigned int want, const char *want_name, char *err,
+			 size_t errlen)
 {
-	const char *name = machine_name(eh->e_machine);
+	const char *name = machine_name(machine);
 
-	if (eh->e_machine != EM_X86_64) {
-		if (name)
-			return fail(err, errlen, "wrong machine %s (%u); expected EM_X86_64 (%u)",
-				    name, eh->e_machine, EM_X86_64);
-		return fail(err, errlen, "wrong machine %u; expected EM_X86_64 (%u)", eh->e_machine,
-			    EM_X86_64);
-	}
+	if (machine == want)
+		return 0;
+	if (name)
+		return fail(err, errlen, "wrong machine %s (%u); expected %s (%u)", name, machine,
+			    want_name, want);
+	return fail(err, errlen, "wrong machine %u; expected %s (%u)", machine, want_name, want);
+}
 
-	switch (eh->e_type) {
+static int check_e_type(unsigned int type, char *err, size_t errlen)
+{
+	switch (type) {
 	case ET_EXEC:
 		return 0;
 	case ET_DYN:
@@ -111,15 +115,22 @@ static int check_type(const Elf64_Ehdr *eh, char *err, size_t errlen)
 	case ET_CORE:
 		return fail(err, errlen, "core dump (ET_CORE), not an executable");
 	default:
-		return fail(err, errlen, "unsupported e_type %u (expected ET_EXEC)", eh->e_type);
+		return fail(err, errlen, "unsupported e_type %u (expected ET_EXEC)", type);
 	}
+}
+
+static int check_type(const Elf64_Ehdr *eh, char *err, size_t errlen)
+{
+	if (check_machine(eh->e_machine, EM_X86_64, "EM_X86_64", err, errlen))
+		return -1;
+	return check_e_type(eh->e_type, err, errlen);
 }
 
 static int check_ehdr(const Elf64_Ehdr *eh, size_t size, char *err, size_t errlen)
 {
 	uint64_t tab;
 
-	if (check_ident(eh, err, errlen) || check_type(eh, err, errlen))
+	if (check_ident(eh->e_ident, err, errlen) || check_type(eh, err, errlen))
 		return -1;
 	if (eh->e_version != EV_CURRENT)
 		return fail(err, errlen, "unsupported e_version %u (expected EV_CURRENT)",
@@ -151,21 +162,42 @@ static int check_ehdr(const Elf64_Ehdr *eh, size_t size, char *err, size_t errle
 	return 0;
 }
 
-/* Bounds were checked in check_ehdr(). */
-static void read_phdr(const void *file, const Elf64_Ehdr *eh, unsigned int i, Elf64_Phdr *ph)
+/* The program header table of either class; bounds were checked before one is made. */
+struct phtab {
+	const unsigned char *file;
+	uint64_t off;
+	unsigned int n;
+	bool is32;
+};
+
+/* ELF32 headers are widened to the ELF64 layout, so one set of checks serves both. */
+static void read_phdr(const struct phtab *t, unsigned int i, Elf64_Phdr *ph)
 {
-	memcpy(ph, (const unsigned char *)file + eh->e_phoff + (uint64_t)i * eh->e_phentsize,
-	       sizeof(*ph));
+	Elf32_Phdr p32;
+
+	if (!t->is32) {
+		memcpy(ph, t->file + t->off + (uint64_t)i * sizeof(*ph), sizeof(*ph));
+		return;
+	}
+	memcpy(&p32, t->file + t->off + (uint64_t)i * sizeof(p32), sizeof(p32));
+	ph->p_type = p32.p_type;
+	ph->p_flags = p32.p_flags;
+	ph->p_offset = p32.p_offset;
+	ph->p_vaddr = p32.p_vaddr;
+	ph->p_paddr = p32.p_paddr;
+	ph->p_filesz = p32.p_filesz;
+	ph->p_memsz = p32.p_memsz;
+	ph->p_align = p32.p_align;
 }
 
 /* Whole-file property, so report it before any per-segment complaint. */
-static int check_static(const void *file, const Elf64_Ehdr *eh, char *err, size_t errlen)
+static int check_static(const struct phtab *t, char *err, size_t errlen)
 {
 	Elf64_Phdr ph;
 	unsigned int i;
 
-	for (i = 0; i < eh->e_phnum; i++) {
-		read_phdr(file, eh, i, &ph);
+	for (i = 0; i < t->n; i++) {
+		read_phdr(t, i, &ph);
 		if (ph.p_type == PT_INTERP)
 			return fail(
 				err, errlen,
@@ -257,32 +289,18 @@ static int check_entry(const struct loader_image *img, char *err, size_t errlen)
 		    img->entry);
 }
 
-int loader_parse(const void *file, size_t size, uint64_t ram_size, uint64_t reserved,
-		 struct loader_image *img, char *err, size_t errlen)
+static int collect_segments(const struct phtab *t, size_t size, uint64_t ram_size,
+			    uint64_t reserved, struct loader_image *img, char *err, size_t errlen)
 {
 	unsigned int seg_ph[LOADER_MAX_SEGMENTS];
 	struct loader_segment *s;
-	Elf64_Ehdr eh;
 	Elf64_Phdr ph;
 	unsigned int i;
 
-	memset(img, 0, sizeof(*img));
-	/* A short file that does not even start like ELF is not a truncated ELF. */
-	if (size < SELFMAG)
-		return fail(err, errlen, "not an ELF file (%zu bytes)", size);
-	if (memcmp(file, ELFMAG, SELFMAG)) {
-		memset(&eh, 0, sizeof(eh));
-		memcpy(&eh, file, size < sizeof(eh) ? size : sizeof(eh));
-		return check_ident(&eh, err, errlen);
-	}
-	if (size < sizeof(eh))
-		return fail(err, errlen, "truncated ELF header (%zu bytes)", size);
-	memcpy(&eh, file, sizeof(eh));
-	if (check_ehdr(&eh, size, err, errlen) || check_static(file, &eh, err, errlen))
+	if (check_static(t, err, errlen))
 		return -1;
-
-	for (i = 0; i < eh.e_phnum; i++) {
-		read_phdr(file, &eh, i, &ph);
+	for (i = 0; i < t->n; i++) {
+		read_phdr(t, i, &ph);
 		if (ph.p_type != PT_LOAD)
 			continue;
 		if (check_load(&ph, i, size, ram_size, reserved, err, errlen))
@@ -304,9 +322,143 @@ int loader_parse(const void *file, size_t size, uint64_t ram_size, uint64_t rese
 	}
 	if (!img->nr_segments)
 		return fail(err, errlen, "no loadable segments");
-
-	img->entry = eh.e_entry;
 	return check_entry(img, err, errlen);
+}
+
+static uint32_t rd32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Multiboot spec 3.1.2: flags 0-15 are requirements a loader must meet or refuse the image. */
+static int check_mb_flags(uint32_t off, uint32_t flags, char *err, size_t errlen)
+{
+	uint32_t unknown = flags & 0xffffu &
+			   ~(LOADER_MB_F_PAGE_ALIGN | LOADER_MB_F_MEMINFO | LOADER_MB_F_VIDEO);
+
+	if (flags & LOADER_MB_F_VIDEO)
+		return fail(err, errlen,
+			    "multiboot header at offset 0x%x: flags 0x%x ask for a video mode "
+			    "(bit 2); there is no display",
+			    off, flags);
+	if (unknown)
+		return fail(err, errlen,
+			    "multiboot header at offset 0x%x: flags 0x%x have required bits 0x%x "
+			    "this loader does not know",
+			    off, flags, unknown);
+	if (flags & LOADER_MB_F_AOUT)
+		return fail(err, errlen,
+			    "multiboot header at offset 0x%x: flags 0x%x give load addresses in "
+			    "the header (bit 16); only ELF program headers are supported",
+			    off, flags);
+	return 0;
+}
+
+static int find_multiboot(const unsigned char *file, size_t size, struct loader_image *img,
+			  char *err, size_t errlen)
+{
+	size_t end = size < LOADER_MB_SEARCH ? size : LOADER_MB_SEARCH;
+	uint32_t off, flags, sum;
+
+	for (off = 0; off + 12 <= end; off += 4) {
+		if (rd32(file + off) != LOADER_MB_MAGIC)
+			continue;
+		flags = rd32(file + off + 4);
+		sum = LOADER_MB_MAGIC + flags + rd32(file + off + 8);
+		if (sum)
+			return fail(err, errlen,
+				    "multiboot header at offset 0x%x: bad checksum 0x%08x (magic + "
+				    "flags + checksum is 0x%08x, not 0)",
+				    off, rd32(file + off + 8), sum);
+		if (check_mb_flags(off, flags, err, errlen))
+			return -1;
+		img->mb_offset = off;
+		img->mb_flags = flags;
+		return 0;
+	}
+	return fail(err, errlen,
+		    "32-bit ELF (ELFCLASS32) without a multiboot header (magic 0x1BADB002, "
+		    "4-byte aligned in the first 8 KiB); a 64-bit image or a multiboot one is "
+		    "required");
+}
+
+static int check_ehdr32(const Elf32_Ehdr *eh, size_t size, char *err, size_t errlen)
+{
+	uint64_t tab = (uint64_t)eh->e_phnum * eh->e_phentsize;
+
+	if (check_machine(eh->e_machine, EM_386, "EM_386", err, errlen) ||
+	    check_e_type(eh->e_type, err, errlen))
+		return -1;
+	if (eh->e_version != EV_CURRENT)
+		return fail(err, errlen, "unsupported e_version %u (expected EV_CURRENT)",
+			    eh->e_version);
+	if (eh->e_ehsize != sizeof(Elf32_Ehdr))
+		return fail(err, errlen, "bad e_ehsize %u (expected %zu)", eh->e_ehsize,
+			    sizeof(Elf32_Ehdr));
+	if (eh->e_phentsize != sizeof(Elf32_Phdr))
+		return fail(err, errlen, "bad e_phentsize %u (expected %zu)", eh->e_phentsize,
+			    sizeof(Elf32_Phdr));
+	if (eh->e_phnum == 0)
+		return fail(err, errlen, "no program headers (e_phnum is 0)");
+	if (eh->e_phnum == PN_XNUM)
+		return fail(err, errlen,
+			    "extended program header numbering (PN_XNUM) not supported");
+	/* 32-bit fields: the sum cannot overflow 64 bits. */
+	if (eh->e_phoff + tab > size)
+		return fail(err, errlen,
+			    "program header table [0x%" PRIx32 ", 0x%" PRIx64
+			    ") extends past end of file (%zu bytes)",
+			    eh->e_phoff, eh->e_phoff + tab, size);
+	return 0;
+}
+
+static int parse_multiboot(const void *file, size_t size, uint64_t ram_size, uint64_t reserved,
+			   struct loader_image *img, char *err, size_t errlen)
+{
+	struct phtab t;
+	Elf32_Ehdr eh;
+
+	if (size < sizeof(eh))
+		return fail(err, errlen, "truncated ELF header (%zu bytes)", size);
+	memcpy(&eh, file, sizeof(eh));
+	if (check_ident(eh.e_ident, err, errlen) || check_ehdr32(&eh, size, err, errlen) ||
+	    find_multiboot(file, size, img, err, errlen))
+		return -1;
+	img->kind = LOADER_MULTIBOOT;
+	img->entry = eh.e_entry;
+	t = (struct phtab){ .file = file, .off = eh.e_phoff, .n = eh.e_phnum, .is32 = true };
+	return collect_segments(&t, size, ram_size, reserved, img, err, errlen);
+}
+
+int loader_parse(const void *file, size_t size, uint64_t ram_size, uint64_t reserved,
+		 struct loader_image *img, char *err, size_t errlen)
+{
+	struct phtab t;
+	Elf64_Ehdr eh;
+
+	memset(img, 0, sizeof(*img));
+	/* A short file that does not even start like ELF is not a truncated ELF. */
+	if (size < SELFMAG)
+		return fail(err, errlen, "not an ELF file (%zu bytes)", size);
+	if (memcmp(file, ELFMAG, SELFMAG)) {
+		memset(&eh, 0, sizeof(eh));
+		memcpy(&eh, file, size < sizeof(eh) ? size : sizeof(eh));
+		return check_ident(eh.e_ident, err, errlen);
+	}
+	if (size > EI_CLASS && ((const unsigned char *)file)[EI_CLASS] == ELFCLASS32)
+		return parse_multiboot(file, size, ram_size, reserved, img, err, errlen);
+	if (size < sizeof(eh))
+		return fail(err, errlen, "truncated ELF header (%zu bytes)", size);
+	memcpy(&eh, file, sizeof(eh));
+	if (check_ehdr(&eh, size, err, errlen))
+		return -1;
+	img->kind = LOADER_ELF64;
+	img->entry = eh.e_entry;
+	t = (struct phtab){ .file = file, .off = eh.e_phoff, .n = eh.e_phnum, .is32 = false };
+	return collect_segments(&t, size, ram_size, reserved, img, err, errlen);
 }
 
 void loader_copy(const struct loader_image *img, const void *file, void *ram)

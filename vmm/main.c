@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "kvm.h"
 #include "loader.h"
+#include "multiboot.h"
 #include "measure/outfile.h"
 #include "measure/report.h"
 #include "measure/report_replay.h"
@@ -17,6 +18,7 @@
 #include "vcpu.h"
 #include "vm.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
@@ -36,7 +38,13 @@ struct image {
 	void *buf;
 	size_t size;
 	struct loader_image img;
+	uint64_t ram; /* the VM's RAM: mem=, --mem, or the default for the image's kind */
+	void *env;    /* env=FILE's bytes */
+	size_t env_len;
 };
+
+/* QEMU's default, ample for kvm-unit-tests (their images end near 16.3 MiB). */
+#define MULTIBOOT_DEFAULT_MEM (128ull << 20)
 
 /*
  * "hello:foo=1" is read as the path "hello:foo=1" (a path may hold colons);
@@ -56,13 +64,48 @@ static bool unknown_image_key(const char *path)
 		return false;
 	snprintf(base, sizeof(base), "%.*s", (int)(c - path), path);
 	fprintf(stderr,
-		"vmm: %s: unknown image option '%.*s' (known: vcpus=, mem=, name=, args=)%s\n",
+		"vmm: %s: unknown image option '%.*s' (known: vcpus=, mem=, name=, env=, "
+		"args=)%s\n",
 		path, (int)(k - c - 1), c + 1,
 		access(base, F_OK) ? ", and no such file either" : "");
 	return true;
 }
 
-/* Read and validate every image before any VM exists: bad input never half-runs. */
+static int load_error(const char *path, const char *what, const char *err)
+{
+	fprintf(stderr, "vmm: %s: %s%s%s\n", path, what, err,
+		strstr(err, "beyond guest RAM") ? "; give it more with IMAGE:mem=SIZE or --mem"
+						: "");
+	return -1;
+}
+
+/* env=FILE: a multiboot image's environment module, below 1 MiB (multiboot.h). */
+static int load_env(const struct vm_spec *s, struct image *im)
+{
+	char err[256];
+
+	if (!s->env)
+		return 0;
+	if (im->img.kind != LOADER_MULTIBOOT)
+		return load_error(s->path, "",
+				  "env= is for multiboot images; this is an ELF64 one (use args=)");
+	if (loader_read_file(s->env, &im->env, &im->env_len, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmm: %s: env=%s: %s\n", s->path, s->env, err);
+		return -1;
+	}
+	if (im->env_len > MB_ENV_MAX) {
+		fprintf(stderr,
+			"vmm: %s: env=%s: %zu bytes, more than the %llu a module may have\n",
+			s->path, s->env, im->env_len, (unsigned long long)MB_ENV_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read and validate every image before any VM exists: bad input never
+ * half-runs. A multiboot image without mem= or --mem gets QEMU's default RAM.
+ */
 static int load_images(const struct options *o, struct image *imgs)
 {
 	char err[256];
@@ -70,15 +113,22 @@ static int load_images(const struct options *o, struct image *imgs)
 
 	for (i = 0; i < o->nr_vms; i++) {
 		const struct vm_spec *s = &o->vms[i];
+		struct image *im = &imgs[i];
 
 		if (unknown_image_key(s->path))
 			return -1;
-		if (loader_read_file(s->path, &imgs[i].buf, &imgs[i].size, err, sizeof(err)) < 0 ||
-		    loader_parse(imgs[i].buf, imgs[i].size, s->mem, VMM_GUEST_LOAD_MIN,
-				 &imgs[i].img, err, sizeof(err)) < 0) {
-			fprintf(stderr, "vmm: %s: %s\n", s->path, err);
+		if (loader_read_file(s->path, &im->buf, &im->size, err, sizeof(err)) < 0)
+			return load_error(s->path, "", err);
+		im->ram = s->mem;
+		if (s->mem_default && im->size > EI_CLASS &&
+		    ((const unsigned char *)im->buf)[EI_CLASS] == ELFCLASS32 &&
+		    im->ram < MULTIBOOT_DEFAULT_MEM)
+			im->ram = MULTIBOOT_DEFAULT_MEM;
+		if (loader_parse(im->buf, im->size, im->ram, VMM_GUEST_LOAD_MIN, &im->img, err,
+				 sizeof(err)) < 0)
+			return load_error(s->path, "", err);
+		if (load_env(s, im) < 0)
 			return -1;
-		}
 	}
 	return 0;
 }
@@ -397,8 +447,10 @@ static int run(const struct options *o, struct image *imgs)
 					 .path = s->path,
 					 .name = s->name,
 					 .nr_vcpus = s->vcpus,
-					 .ram_size = s->mem,
+					 .ram_size = imgs[i].ram,
 					 .args = s->args,
+					 .env = imgs[i].env,
+					 .env_len = imgs[i].env_len,
 					 .quiet = o->quiet,
 					 .timed = o->stats,
 					 .irqchip_kernel = o->irqchip_kernel,
@@ -467,8 +519,10 @@ int main(int argc, char **argv)
 		goto out;
 	rc = run(&o, imgs);
 out:
-	for (i = 0; imgs && i < o.nr_vms; i++)
+	for (i = 0; imgs && i < o.nr_vms; i++) {
 		free(imgs[i].buf);
+		free(imgs[i].env);
+	}
 	free(imgs);
 	cli_free(&o);
 	return rc;

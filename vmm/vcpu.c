@@ -5,8 +5,11 @@
 #include "clock.h"
 #include "futex.h"
 #include "kvm.h"
+#include "multiboot.h"
+#include "hw/hw.h"
 #include "hw/pv.h"
 #include "sched/scheduler.h"
+#include "vcpu_sipi.h"
 #include "vm.h"
 
 #include <errno.h>
@@ -346,12 +349,6 @@ static enum exit_key vcpu_bad_exit(struct vcpu *v)
 	unsigned long long rip = vcpu_rip(v);
 
 	switch (run->exit_reason) {
-	case KVM_EXIT_MMIO:
-		vm_end(v->vm, VM_END_GUEST_ERROR, 0,
-		       "vCPU %u: %s of %u bytes at 0x%llx, outside guest RAM (RIP 0x%llx)", v->id,
-		       run->mmio.is_write ? "write" : "read", run->mmio.len,
-		       (unsigned long long)run->mmio.phys_addr, rip);
-		return EXIT_MMIO;
 	case KVM_EXIT_INTERNAL_ERROR:
 		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
 			vcpu_emulation_failed(v, rip);
@@ -378,7 +375,9 @@ static enum exit_key vcpu_handle_exit(struct vcpu *v)
 {
 	switch (v->run->exit_reason) {
 	case KVM_EXIT_IO:
-		return pv_io(v);
+		return hw_io(v);
+	case KVM_EXIT_MMIO:
+		return hw_mmio(v);
 	case KVM_EXIT_HLT:
 		vcpu_halt(v);
 		return EXIT_HLT;
@@ -391,6 +390,8 @@ static enum exit_key vcpu_handle_exit(struct vcpu *v)
 		return apic_wrmsr(v);
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 		return EXIT_IRQ_WINDOW; /* the entry path injects */
+	case KVM_EXIT_SET_TPR:
+		return EXIT_OTHER; /* a lowered CR8: the entry path reads run->cr8 and injects */
 	default:
 		return vcpu_bad_exit(v);
 	}
@@ -482,8 +483,13 @@ static void *vcpu_thread(void *arg)
 	    timer_setup(&v->timer, SIG_KICK, vm->tsc_khz) < 0)
 		vm_end(vm, VM_END_HOST_ERROR, 0, "vCPU %u: timer_create: %s", v->id,
 		       strerror(errno));
+	if (atomic_load(&v->apic.wait_sipi))
+		vcpu_wait_sipi(v, false);
 	sched_start(v);
 	while (!vm_ended(vm)) {
+		if (atomic_load_explicit(&v->apic.wait_sipi, memory_order_relaxed) &&
+		    !vcpu_wait_sipi(v, true))
+			break;
 		if (vcpu_prepare_entry(v) < 0)
 			break;
 		t = now_ns();
@@ -580,9 +586,12 @@ int vcpu_create(struct vm *vm, const struct kvm_host *kvm, unsigned int id, uint
 		snprintf(err, errlen, "mmap of vCPU %u: %s", id, strerror(errno));
 		return -1;
 	}
-	if (boot_setup_vcpu(kvm, v->fd, id, vm->entry, boot_info_gpa, err, errlen) < 0)
+	if (vm->multiboot
+		    ? boot_setup_vcpu_mb(kvm, v->fd, id, vm->entry, MB_INFO_GPA, err, errlen) < 0
+		    : boot_setup_vcpu(kvm, v->fd, id, vm->entry, boot_info_gpa, err, errlen) < 0)
 		return -1;
-	if (vm->irqchip_kernel && vcpu_set_runnable(v, err, errlen) < 0)
+	/* A multiboot AP waits for INIT/SIPI: KVM's LAPIC starts it then. */
+	if (vm->irqchip_kernel && !(vm->multiboot && id) && vcpu_set_runnable(v, err, errlen) < 0)
 		return -1;
 	return vcpu_set_signal_mask(v, err, errlen);
 }

@@ -24,6 +24,7 @@ struct vcpu;
 struct sched;
 struct vm_sched;
 struct ipi_track;
+struct hw_pc;
 
 /* --wake: how a halted vCPU is woken (docs/wakeups.md). */
 enum wake_mode {
@@ -37,7 +38,9 @@ struct vm_config {
 	const char *name; /* NULL or "": vm<id> */
 	unsigned int nr_vcpus;
 	uint64_t ram_size;
-	const char *args;      /* workload arguments for the guest, may be "" */
+	const char *args; /* workload arguments for the guest, may be "" */
+	const void *env;  /* multiboot: the environment module's bytes (env_len) */
+	size_t env_len;
 	bool quiet;	       /* drop guest console output */
 	bool timed;	       /* record exit handling-time histograms */
 	bool irqchip_kernel;   /* KVM's in-kernel LAPIC instead of ours */
@@ -76,6 +79,8 @@ struct vm {
 	uint8_t *ram;
 	uint64_t ram_size;
 	uint64_t entry;
+	bool multiboot;	  /* a multiboot image: 32-bit entry, PC devices (hw/), APs wait for SIPI */
+	struct hw_pc *pc; /* its devices (multiboot only) */
 	uint32_t tsc_khz;
 	unsigned int nr_vcpus;
 	struct vcpu *vcpu[VMM_MAX_VCPUS];

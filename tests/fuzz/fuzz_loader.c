@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the ELF64 guest image loader (vmm/loader.c).
+ * libFuzzer target for the guest image loader (vmm/loader.c): ELF64 images of
+ * our ABI and ELF32 multiboot images.
  *
  * The input is the whole image file, passed to loader_parse() as-is so ASan
  * sees its exact bounds and a crash file is also an image `vmm` can be given.
@@ -12,9 +13,13 @@
  * re-derives, independently of the loader, what loader.c promises and aborts
  * with one "fuzz_loader: BROKEN PROMISE: ..." line on stderr if any fails:
  *
- *  - the file is an ELF64 little-endian EV_CURRENT x86-64 ET_EXEC, e_ehsize
- *    and e_phentsize are the ELF64 sizes, 0 < e_phnum < PN_XNUM, and the
+ *  - the file is an ELF64 little-endian EV_CURRENT x86-64 ET_EXEC (kind
+ *    LOADER_ELF64) or an ELF32 one for i386 (kind LOADER_MULTIBOOT), e_ehsize
+ *    and e_phentsize are that class's sizes, 0 < e_phnum < PN_XNUM, and the
  *    program header table lies inside the file without overflow;
+ *  - multiboot: img->mb_offset is the first 4-aligned multiboot magic in the
+ *    first 8 KiB, its checksum holds, and its flags ask for no video mode, no
+ *    load addresses (bit 16) and no requirement bit above 1;
  *  - no PT_INTERP or PT_DYNAMIC program header;
  *  - 1 <= nr_segments <= LOADER_MAX_SEGMENTS, and img->seg[] is exactly the
  *    file's PT_LOAD headers with p_memsz != 0 (empty ones are skipped on
@@ -84,14 +89,37 @@ static void check_err(const char *err)
 		broken("err is not one line: \"%s\"", err);
 }
 
+/* The fields checked below, from either class of ELF header. */
+struct hdr {
+	unsigned int class, machine, type, version, ehsize, phentsize, phnum;
+	uint64_t phoff, entry;
+};
+
+static void read_ph(const uint8_t *file, const struct hdr *h, unsigned int i, Elf64_Phdr *ph)
+{
+	Elf32_Phdr p;
+
+	if (h->class == ELFCLASS64) {
+		memcpy(ph, file + h->phoff + (uint64_t)i * sizeof(*ph), sizeof(*ph));
+		return;
+	}
+	memcpy(&p, file + h->phoff + (uint64_t)i * sizeof(p), sizeof(p));
+	ph->p_type = p.p_type;
+	ph->p_flags = p.p_flags;
+	ph->p_offset = p.p_offset;
+	ph->p_paddr = p.p_paddr;
+	ph->p_filesz = p.p_filesz;
+	ph->p_memsz = p.p_memsz;
+}
+
 /* Does seg match one of the file's PT_LOAD headers field for field? */
-static int seg_from_file(const struct loader_segment *s, const uint8_t *file, const Elf64_Ehdr *eh)
+static int seg_from_file(const struct loader_segment *s, const uint8_t *file, const struct hdr *h)
 {
 	Elf64_Phdr ph;
 	unsigned int i;
 
-	for (i = 0; i < eh->e_phnum; i++) {
-		memcpy(&ph, file + eh->e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
+	for (i = 0; i < h->phnum; i++) {
+		read_ph(file, h, i, &ph);
 		if (ph.p_type == PT_LOAD && ph.p_paddr == s->paddr && ph.p_memsz == s->memsz &&
 		    ph.p_filesz == s->filesz && ph.p_offset == s->offset && ph.p_flags == s->flags)
 			return 1;
@@ -99,34 +127,82 @@ static int seg_from_file(const struct loader_segment *s, const uint8_t *file, co
 	return 0;
 }
 
-static void check_header(const uint8_t *file, size_t size, Elf64_Ehdr *eh)
+static uint32_t u32_at(const uint8_t *p)
 {
-	const unsigned char *id = eh->e_ident;
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static void check_multiboot(const uint8_t *file, size_t size, const struct loader_image *img)
+{
+	size_t end = size < LOADER_MB_SEARCH ? size : LOADER_MB_SEARCH;
+	uint32_t off = img->mb_offset, flags, o;
+
+	if (img->kind != LOADER_MULTIBOOT)
+		broken("an ELF32 image accepted as kind %d", img->kind);
+	if (off % 4 || off + 12 > end)
+		broken("multiboot header at 0x%x, outside the 4-aligned first 8 KiB", off);
+	for (o = 0; o < off; o += 4)
+		if (u32_at(file + o) == LOADER_MB_MAGIC)
+			broken("multiboot header at 0x%x but an earlier magic at 0x%x", off, o);
+	flags = u32_at(file + off + 4);
+	if (u32_at(file + off) != LOADER_MB_MAGIC ||
+	    LOADER_MB_MAGIC + flags + u32_at(file + off + 8) != 0)
+		broken("multiboot header at 0x%x: bad magic or checksum", off);
+	if (flags != img->mb_flags || (flags & (LOADER_MB_F_AOUT | (0xffffu & ~3u))))
+		broken("multiboot flags 0x%x accepted", flags);
+}
+
+static void check_header(const uint8_t *file, size_t size, struct hdr *h,
+			 const struct loader_image *img)
+{
+	Elf64_Ehdr e64;
+	Elf32_Ehdr e32;
+	const unsigned char *id = file;
+	unsigned int want_machine, i;
 	uint64_t tab;
 	Elf64_Phdr ph;
-	unsigned int i;
 
-	if (size < sizeof(*eh))
-		broken("accepted a %zu-byte file, shorter than an ELF64 header", size);
-	memcpy(eh, file, sizeof(*eh));
-	if (memcmp(id, ELFMAG, SELFMAG) || id[EI_CLASS] != ELFCLASS64 ||
+	if (size < sizeof(e32) || (file[EI_CLASS] == ELFCLASS64 && size < sizeof(e64)))
+		broken("accepted a %zu-byte file, shorter than its ELF header", size);
+	if (memcmp(id, ELFMAG, SELFMAG) ||
+	    (id[EI_CLASS] != ELFCLASS64 && id[EI_CLASS] != ELFCLASS32) ||
 	    id[EI_DATA] != ELFDATA2LSB || id[EI_VERSION] != EV_CURRENT)
 		broken("accepted a bad e_ident %02x %02x %02x %02x class %u data %u version %u",
 		       id[0], id[1], id[2], id[3], id[EI_CLASS], id[EI_DATA], id[EI_VERSION]);
-	if (eh->e_machine != EM_X86_64 || eh->e_type != ET_EXEC || eh->e_version != EV_CURRENT)
-		broken("accepted e_machine %u e_type %u e_version %u", eh->e_machine, eh->e_type,
-		       eh->e_version);
-	if (eh->e_ehsize != sizeof(Elf64_Ehdr) || eh->e_phentsize != sizeof(Elf64_Phdr))
-		broken("accepted e_ehsize %u e_phentsize %u", eh->e_ehsize, eh->e_phentsize);
-	if (eh->e_phnum == 0 || eh->e_phnum >= PN_XNUM)
-		broken("accepted e_phnum %u", eh->e_phnum);
-	tab = (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr);
-	if (eh->e_phoff > size || tab > size - eh->e_phoff)
+	if (id[EI_CLASS] == ELFCLASS64) {
+		memcpy(&e64, file, sizeof(e64));
+		*h = (struct hdr){ ELFCLASS64,	  e64.e_machine, e64.e_type,
+				   e64.e_version, e64.e_ehsize,	 e64.e_phentsize,
+				   e64.e_phnum,	  e64.e_phoff,	 e64.e_entry };
+		want_machine = EM_X86_64;
+		if (img->kind != LOADER_ELF64)
+			broken("an ELF64 image accepted as kind %d", img->kind);
+	} else {
+		memcpy(&e32, file, sizeof(e32));
+		*h = (struct hdr){ ELFCLASS32,	  e32.e_machine, e32.e_type,
+				   e32.e_version, e32.e_ehsize,	 e32.e_phentsize,
+				   e32.e_phnum,	  e32.e_phoff,	 e32.e_entry };
+		want_machine = EM_386;
+		check_multiboot(file, size, img);
+	}
+	if (h->machine != want_machine || h->type != ET_EXEC || h->version != EV_CURRENT)
+		broken("accepted e_machine %u e_type %u e_version %u", h->machine, h->type,
+		       h->version);
+	if (h->ehsize != (h->class == ELFCLASS64 ? sizeof(e64) : sizeof(e32)) ||
+	    h->phentsize != (h->class == ELFCLASS64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)))
+		broken("accepted e_ehsize %u e_phentsize %u", h->ehsize, h->phentsize);
+	if (h->phnum == 0 || h->phnum >= PN_XNUM)
+		broken("accepted e_phnum %u", h->phnum);
+	tab = (uint64_t)h->phnum * h->phentsize;
+	if (h->phoff > size || tab > size - h->phoff)
 		broken("accepted program header table at 0x%llx (+0x%llx) in a %zu-byte file",
-		       (unsigned long long)eh->e_phoff, (unsigned long long)tab, size);
+		       (unsigned long long)h->phoff, (unsigned long long)tab, size);
 
-	for (i = 0; i < eh->e_phnum; i++) {
-		memcpy(&ph, file + eh->e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
+	for (i = 0; i < h->phnum; i++) {
+		read_ph(file, h, i, &ph);
 		if (ph.p_type == PT_INTERP || ph.p_type == PT_DYNAMIC)
 			broken("accepted program header %u of type %u (dynamic image)", i,
 			       ph.p_type);
@@ -139,12 +215,12 @@ static void check_image(const uint8_t *file, size_t size, uint64_t ram_size,
 	const struct loader_segment *s, *t;
 	unsigned int i, j, loads = 0;
 	int entry_ok = 0;
-	Elf64_Ehdr eh;
+	struct hdr h;
 	Elf64_Phdr ph;
 
-	check_header(file, size, &eh);
-	for (i = 0; i < eh.e_phnum; i++) {
-		memcpy(&ph, file + eh.e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
+	check_header(file, size, &h, img);
+	for (i = 0; i < h.phnum; i++) {
+		read_ph(file, &h, i, &ph);
 		loads += ph.p_type == PT_LOAD && ph.p_memsz;
 	}
 	if (img->nr_segments == 0 || img->nr_segments > LOADER_MAX_SEGMENTS)
@@ -170,7 +246,7 @@ static void check_image(const uint8_t *file, size_t size, uint64_t ram_size,
 			broken("segment %u at 0x%llx (+0x%llx) is past guest RAM (0x%llx)", i,
 			       (unsigned long long)s->paddr, (unsigned long long)s->memsz,
 			       (unsigned long long)ram_size);
-		if (!seg_from_file(s, file, &eh))
+		if (!seg_from_file(s, file, &h))
 			broken("segment %u matches no PT_LOAD header of the file", i);
 		for (j = 0; j < i; j++) {
 			t = &img->seg[j];
@@ -180,9 +256,9 @@ static void check_image(const uint8_t *file, size_t size, uint64_t ram_size,
 		if ((s->flags & PF_X) && img->entry >= s->paddr && img->entry - s->paddr < s->memsz)
 			entry_ok = 1;
 	}
-	if (img->entry != eh.e_entry)
+	if (img->entry != h.entry)
 		broken("entry 0x%llx but e_entry 0x%llx", (unsigned long long)img->entry,
-		       (unsigned long long)eh.e_entry);
+		       (unsigned long long)h.entry);
 	if (!entry_ok)
 		broken("entry 0x%llx is in no executable segment", (unsigned long long)img->entry);
 }

@@ -72,7 +72,8 @@ static void test_bad_options(void **state)
 	/* A misspelt image option is named, not taken for a file that cannot be opened. */
 	snprintf(spec, sizeof(spec), "%s:foo=1", hello);
 	snprintf(msg, sizeof(msg),
-		 "vmm: %s: unknown image option 'foo' (known: vcpus=, mem=, name=, args=)\n", spec);
+		 "vmm: %s: unknown image option 'foo' (known: vcpus=, mem=, name=, env=, args=)\n",
+		 spec);
 	expect_usage_error(a7, msg);
 }
 

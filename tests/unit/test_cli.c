@@ -83,6 +83,7 @@ static void spec_free(struct vm_spec *s)
 {
 	free(s->path);
 	free(s->args);
+	free(s->env);
 }
 
 static void test_image_spec_ok(void **state)
@@ -116,6 +117,15 @@ static void test_image_spec_ok(void **state)
 	assert_int_equal(s.vcpus, 2);
 	spec_free(&s);
 
+	/* env= (a multiboot image's environment module) is a path; args= still takes the rest. */
+	assert_int_equal(parse_image_spec("x.flat:vcpus=2:env=/tmp/a:b.env:args=ipi ipi_halt", &s,
+					  err, sizeof(err)),
+			 0);
+	assert_string_equal(s.path, "x.flat");
+	assert_string_equal(s.env, "/tmp/a:b.env");
+	assert_string_equal(s.args, "ipi ipi_halt");
+	spec_free(&s);
+
 	/* A colon that starts no known key belongs to the path. */
 	assert_int_equal(parse_image_spec("dir:x/img:vcpus=3", &s, err, sizeof(err)), 0);
 	assert_string_equal(s.path, "dir:x/img");
@@ -137,6 +147,8 @@ static void test_image_spec_errors(void **state)
 {
 	(void)state;
 	expect_spec_error("img:vcpus=0", "vcpus= must be an integer in 1..64, got '0'");
+	expect_spec_error("img:env=", "env= needs a file name");
+	expect_spec_error("img:env=:vcpus=2", "env= needs a file name");
 	expect_spec_error("img:vcpus=65", "vcpus= must be an integer in 1..64, got '65'");
 	expect_spec_error("img:vcpus=", "vcpus= must be an integer in 1..64, got ''");
 	expect_spec_error("img:mem=1M",
@@ -191,6 +203,14 @@ static void test_cli_defaults_and_images(void **state)
 	assert_int_equal(o.timeout_ns, 5000000000ull);
 	assert_true(o.quiet);
 	assert_false(o.stats);
+	/* Whether the RAM was asked for: a multiboot image gets more when it was not. */
+	assert_false(o.vms[0].mem_default);
+	assert_false(o.vms[1].mem_default);
+	cli_free(&o);
+
+	assert_int_equal(parse(&o, err, sizeof(err), "a", "b:mem=8M", NULL), CLI_RUN);
+	assert_true(o.vms[0].mem_default);
+	assert_false(o.vms[1].mem_default);
 	cli_free(&o);
 
 	assert_int_equal(parse(&o, err, sizeof(err), "img", NULL), CLI_RUN);

@@ -1067,7 +1067,7 @@ static void test_tsc_deadline_other_modes(void **state)
 	assert_int_equal(rd(&l, TSC_DEADLINE, 0), 0);
 }
 
-static void test_timer_mode_switch_disarms(void **state)
+static void test_timer_mode_switch(void **state)
 {
 	struct lapic_effect eff;
 	struct lapic l;
@@ -1080,11 +1080,24 @@ static void test_timer_mode_switch_disarms(void **state)
 	eff = wr(&l, X_TIMER, 0x41 | MASK, 10);
 	assert_false(eff.timer_changed);
 	assert_int_equal(lapic_timer_next(&l), 200);
-	/* One-shot -> periodic: "a write that changes the timer mode disarms". */
+	/*
+	 * One-shot <-> periodic: the count goes on from where it was ("APIC
+	 * Timer": changing the mode does not start the timer; kvm-unit-tests'
+	 * apic test checks the count is neither reset nor stopped).
+	 */
 	eff = wr(&l, X_TIMER, 0x41 | PERIODIC, 10);
-	assert_true(eff.timer_changed);
+	assert_false(eff.timer_changed);
+	assert_int_equal(lapic_timer_next(&l), 200);
+	assert_int_equal(rd(&l, X_TMICT, 20), 100);
+	assert_int_equal(rd(&l, X_TMCCT, 20), 90);
+	eff = wr(&l, X_TIMER, 0x41, 30);
+	assert_false(eff.timer_changed);
+	assert_int_equal(lapic_timer_next(&l), 200);
+	/* "Transitions between TSC-deadline mode and other timer modes also disarm the timer." */
+	wr(&l, X_TIMER, 0x41 | DEADLINE, 30);
 	assert_int_equal(lapic_timer_next(&l), 0);
-	assert_int_equal(rd(&l, X_TMCCT, 20), 0);
+	assert_int_equal(rd(&l, X_TMICT, 30), 0);
+	wr(&l, X_TIMER, 0x41, 30);
 
 	/* TSC-deadline -> one-shot disarms, and back does not re-arm. */
 	wr(&l, X_TIMER, 0x41 | DEADLINE, 10);
@@ -1103,6 +1116,221 @@ static void test_timer_mode_switch_disarms(void **state)
 	assert_int_equal(lapic_timer_next(&l), 40 + 7 * 2);
 	wr(&l, X_TIMER, 0x41 | DEADLINE, 41);
 	assert_int_equal(lapic_timer_next(&l), 0);
+}
+
+/* ---- xAPIC MMIO: the same registers through the page ------------------- */
+
+/* SDM "Local APIC Register Address Map" (xAPIC offsets). */
+enum {
+	M_ID = 0x20,
+	M_VER = 0x30,
+	M_TPR = 0x80,
+	M_PPR = 0xa0,
+	M_EOI = 0xb0,
+	M_LDR = 0xd0,
+	M_DFR = 0xe0,
+	M_SVR = 0xf0,
+	M_ISR0 = 0x100,
+	M_IRR0 = 0x200,
+	M_ESR = 0x280,
+	M_ICR = 0x300,
+	M_ICR2 = 0x310,
+	M_TIMER = 0x320,
+	M_ERROR = 0x370,
+	M_TMICT = 0x380,
+	M_TMCCT = 0x390,
+	M_TDCR = 0x3e0,
+	M_SELF_IPI = 0x3f0,
+};
+
+static struct lapic_effect mw(struct lapic *l, uint32_t off, uint32_t val, uint64_t now)
+{
+	struct lapic_effect eff;
+
+	lapic_mmio_write(l, off, val, now, &eff);
+	return eff;
+}
+
+/* After reset the APIC is in xAPIC mode: the page is live, the MSRs #GP. */
+static void test_xapic_mode_after_reset(void **state)
+{
+	struct lapic l;
+
+	(void)state;
+	lapic_init(&l, 3);
+	assert_true(lapic_xapic_enabled(&l));
+	assert_int_equal(lapic_mmio_base(&l), 0xfee00000ull);
+	rd_gp(&l, X_ID);
+	/* xAPIC ID in bits 31:24; version 0x14 in the low byte. */
+	assert_int_equal(lapic_mmio_read(&l, M_ID, 0), 3u << 24);
+	assert_int_equal(lapic_mmio_read(&l, M_VER, 0) & 0xff, 0x14);
+	assert_int_equal(lapic_mmio_read(&l, M_SVR, 0), 0xff);
+	assert_int_equal(lapic_mmio_read(&l, M_DFR, 0), 0xffffffffu);
+	/* x2APIC: the page is not the way any more. */
+	wr(&l, APIC_BASE, 0xfee00000ull | EN | EXTD, 0);
+	assert_false(lapic_xapic_enabled(&l));
+	/* Disabled: neither. */
+	wr(&l, APIC_BASE, 0xfee00000ull, 0);
+	assert_false(lapic_xapic_enabled(&l));
+	assert_false(lapic_x2apic_enabled(&l));
+}
+
+/* One register model: what one method writes, the other reads. */
+static void test_xapic_shares_registers(void **state)
+{
+	struct lapic l;
+
+	(void)state;
+	lapic_init(&l, 1);
+	mw(&l, M_SVR, 0x1f0, 0);
+	mw(&l, M_TPR, 0x40, 0);
+	mw(&l, M_TIMER, 0x20 | PERIODIC, 0);
+	mw(&l, M_ERROR, 0xfe, 0);
+	assert_int_equal(lapic_mmio_read(&l, M_TPR, 0), 0x40);
+	assert_int_equal(lapic_mmio_read(&l, M_PPR, 0), 0x40);
+	wr(&l, APIC_BASE, 0xfee00000ull | EN | EXTD, 0);
+	assert_int_equal(rd(&l, X_SVR, 0), 0x1f0);
+	assert_int_equal(rd(&l, X_TPR, 0), 0x40);
+	assert_int_equal(rd(&l, X_TIMER, 0), 0x20 | PERIODIC);
+	assert_int_equal(rd(&l, X_ERROR, 0), 0xfe);
+}
+
+/* xAPIC never faults: reserved bits are dropped, read-only registers ignore writes. */
+static void test_xapic_reserved_dropped(void **state)
+{
+	struct lapic l;
+
+	(void)state;
+	lapic_init(&l, 0);
+	mw(&l, M_SVR, 0x1ff, 0);
+	mw(&l, M_TPR, 0xffffff30u, 0);
+	assert_int_equal(lapic_mmio_read(&l, M_TPR, 0), 0x30);
+	mw(&l, M_ID, 5u << 24, 0); /* the ID stays the vCPU's: IPIs route by it */
+	assert_int_equal(lapic_mmio_read(&l, M_ID, 0), 0);
+	mw(&l, M_VER, 0, 0);
+	assert_int_equal(lapic_mmio_read(&l, M_VER, 0) & 0xff, 0x14);
+	mw(&l, M_PPR, 0xff, 0);
+	assert_int_equal(lapic_mmio_read(&l, M_PPR, 0), 0x30);
+	/* The reserved timer mode 3 is not taken (x2APIC #GPs it). */
+	mw(&l, M_TIMER, 0x40 | (3u << 17), 0);
+	assert_int_equal(lapic_mmio_read(&l, M_TIMER, 0), MASK);
+	/* SELF_IPI exists only in x2APIC mode; unaligned offsets and holes read 0. */
+	assert_false(mw(&l, M_SELF_IPI, 0x40, 0).send_ipi);
+	assert_int_equal(lapic_mmio_read(&l, M_SELF_IPI, 0), 0);
+	assert_int_equal(lapic_mmio_read(&l, 0x24, 0), 0);
+	assert_int_equal(lapic_mmio_read(&l, 0x040, 0), 0);
+}
+
+/* ICR2 holds the destination in 31:24; writing ICR sends, in the x2APIC layout. */
+static void test_xapic_icr(void **state)
+{
+	struct lapic_effect eff;
+	struct lapic l;
+
+	(void)state;
+	lapic_init(&l, 0);
+	mw(&l, M_ICR2, 0x02ffffffu, 0);
+	assert_int_equal(lapic_mmio_read(&l, M_ICR2, 0), 0x02000000u);
+	eff = mw(&l, M_ICR2, 2u << 24, 0);
+	assert_false(eff.send_ipi);
+	eff = mw(&l, M_ICR, 0x4041, 0); /* assert, fixed, vector 0x41 */
+	assert_true(eff.send_ipi);
+	assert_int_equal(eff.icr, (2ull << 32) | 0x4041);
+	/* Delivery status (bit 12) reads 0: the IPI is already delivered. */
+	assert_int_equal(lapic_mmio_read(&l, M_ICR, 0), 0x4041);
+	/* Destination 0xFF is the xAPIC broadcast: x2APIC's 0xFFFFFFFF. */
+	mw(&l, M_ICR2, 0xffu << 24, 0);
+	eff = mw(&l, M_ICR, 0x4042, 0);
+	assert_int_equal(eff.icr >> 32, 0xffffffffu);
+	/* INIT to all-but-self (shorthand 3), SIPI vector 0: what kvm-unit-tests sends. */
+	eff = mw(&l, M_ICR, 0xc4500, 0);
+	assert_int_equal(eff.icr & 0xfffff, 0xc4500);
+	eff = mw(&l, M_ICR, 0xc0600, 0);
+	assert_int_equal(eff.icr & 0xfffff, 0xc0600);
+}
+
+/* EOI and ESR take any value in xAPIC mode (x2APIC #GPs a non-zero one). */
+static void test_xapic_eoi_esr(void **state)
+{
+	struct lapic_effect eff;
+	struct lapic l;
+
+	(void)state;
+	lapic_init(&l, 0);
+	mw(&l, M_SVR, 0x1ff, 0);
+	put_in_service(&l, 0x50);
+	assert_int_equal(lapic_mmio_read(&l, M_ISR0 + 0x10 * (0x50 / 32), 0), 1u << (0x50 % 32));
+	eff = mw(&l, M_EOI, 0x1234, 0);
+	assert_int_equal(eff.eoi_vector, 0x50);
+	assert_int_equal(lapic_mmio_read(&l, M_ISR0 + 0x10 * (0x50 / 32), 0), 0);
+	assert_int_equal(lapic_accept(&l, 3), LAPIC_REJECTED); /* illegal vector: ESR bit 6 */
+	mw(&l, M_ESR, 0xffffffffu, 0);
+	assert_int_equal(lapic_mmio_read(&l, M_ESR, 0), 1u << 6);
+	assert_int_equal(lapic_accept(&l, 0x60), LAPIC_ACCEPTED);
+	assert_int_equal(lapic_mmio_read(&l, M_IRR0 + 0x10 * (0x60 / 32), 0), 1u << (0x60 % 32));
+}
+
+/* LDR and DFR are writable in xAPIC mode; in x2APIC the LDR is derived from the ID. */
+static void test_xapic_ldr_dfr(void **state)
+{
+	struct lapic l;
+
+	(void)state;
+	lapic_init(&l, 17);
+	mw(&l, M_LDR, 0x12345678u, 0);
+	assert_int_equal(lapic_mmio_read(&l, M_LDR, 0), 0x12000000u);
+	mw(&l, M_DFR, 0x0u, 0);
+	assert_int_equal(lapic_mmio_read(&l, M_DFR, 0), 0x0fffffffu);
+	wr(&l, APIC_BASE, 0xfee00000ull | EN | EXTD, 0);
+	assert_int_equal(rd(&l, X_LDR, 0), (1u << 16) | (1u << 1));
+}
+
+/* The timer counts the same way by either method. */
+static void test_xapic_timer(void **state)
+{
+	struct lapic_effect eff;
+	struct lapic l;
+
+	(void)state;
+	lapic_init(&l, 0);
+	mw(&l, M_SVR, 0x1ff, 0);
+	mw(&l, M_TDCR, 0xb, 0); /* divide by 1 */
+	mw(&l, M_TIMER, 0x30, 1000);
+	eff = mw(&l, M_TMICT, 500, 1000);
+	assert_true(eff.timer_changed);
+	assert_int_equal(lapic_timer_next(&l), 1500);
+	assert_int_equal(lapic_mmio_read(&l, M_TMCCT, 1200), 300);
+	assert_int_equal(lapic_mmio_read(&l, M_TMICT, 1200), 500);
+}
+
+/* With MAXPHYADDR 40, an APIC_BASE address bit at 40 or above is reserved (#GP). */
+static void test_apic_base_maxphyaddr(void **state)
+{
+	struct lapic l;
+
+	(void)state;
+	lapic_init(&l, 0);
+	lapic_set_phys_bits(&l, 40);
+	wr_gp(&l, APIC_BASE, 0xfee00000ull | EN | BSP | (1ull << 40));
+	wr_gp(&l, APIC_BASE, 0xfee00000ull | EN | BSP | (1ull << 51));
+	wr(&l, APIC_BASE, 0xfee00000ull | EN | BSP | (1ull << 39), 0);
+	assert_int_equal(lapic_mmio_base(&l), (1ull << 39) | 0xfee00000ull);
+	/* A reset keeps it. */
+	wr(&l, APIC_BASE, 0xfee00000ull | BSP, 0);
+	wr_gp(&l, APIC_BASE, 0xfee00000ull | EN | BSP | (1ull << 45));
+}
+
+/* APIC_BASE moves the page (bits 51:12) and keeps the mode. */
+static void test_xapic_relocation(void **state)
+{
+	struct lapic l;
+
+	(void)state;
+	lapic_init(&l, 0);
+	wr(&l, APIC_BASE, 0xfed00000ull | EN | BSP, 0);
+	assert_int_equal(lapic_mmio_base(&l), 0xfed00000ull);
+	assert_true(lapic_xapic_enabled(&l));
+	wr_gp(&l, APIC_BASE, 0xfed00000ull | EXTD); /* EXTD without EN: invalid */
 }
 
 int main(void)
@@ -1140,6 +1368,15 @@ int main(void)
 		cmocka_unit_test(test_timer_periodic_missed),
 		cmocka_unit_test(test_timer_periodic_clamped),
 		cmocka_unit_test(test_timer_current_count),
+		cmocka_unit_test(test_xapic_mode_after_reset),
+		cmocka_unit_test(test_xapic_shares_registers),
+		cmocka_unit_test(test_xapic_reserved_dropped),
+		cmocka_unit_test(test_xapic_icr),
+		cmocka_unit_test(test_xapic_eoi_esr),
+		cmocka_unit_test(test_xapic_ldr_dfr),
+		cmocka_unit_test(test_xapic_timer),
+		cmocka_unit_test(test_xapic_relocation),
+		cmocka_unit_test(test_apic_base_maxphyaddr),
 		cmocka_unit_test(test_timer_masked),
 		cmocka_unit_test(test_timer_svr_disabled_and_illegal),
 		cmocka_unit_test(test_timer_initial_count_zero_stops),
@@ -1147,7 +1384,7 @@ int main(void)
 		cmocka_unit_test(test_tsc_deadline_arm_disarm),
 		cmocka_unit_test(test_tsc_deadline_past),
 		cmocka_unit_test(test_tsc_deadline_other_modes),
-		cmocka_unit_test(test_timer_mode_switch_disarms),
+		cmocka_unit_test(test_timer_mode_switch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

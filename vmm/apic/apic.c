@@ -118,6 +118,39 @@ static void apic_track_eoi(struct vcpu *v, uint8_t vector)
 		ipi_track_eoi(vm->ipi_track, v->id, vector, vm->nr_vcpus);
 }
 
+/*
+ * INIT and SIPI (SDM "MP Initialization"), on the PC platform only: our own
+ * ABI starts every vCPU at the entry, and there they stay dropped (the
+ * icr-combos guest checks it). INIT puts each target in wait-for-SIPI (its
+ * thread leaves its slot and KVM_RUN; vcpu_sipi.c) and forgets an earlier
+ * SIPI; a SIPI starts a waiting target in real mode at vector * 4096, and
+ * any other target ignores it. INIT level de-assert does nothing. Both may
+ * come back to back: the target need not have taken the INIT yet.
+ */
+static void apic_send_startup(struct vcpu *src, const struct ipi_msg *m)
+{
+	struct vm *vm = src->vm;
+	uint64_t set = ipi_targets(m, src->id, vm->nr_vcpus);
+	struct vcpu *dst;
+
+	if (m->delivery == IPI_DM_INIT && !m->level_assert && m->trigger_level)
+		return;
+	while (set) {
+		dst = vm->vcpu[__builtin_ctzll(set)];
+		set &= set - 1;
+		if (m->delivery == IPI_DM_INIT) {
+			atomic_store(&dst->apic.sipi, 0);
+			atomic_store(&dst->apic.wait_sipi, true);
+		} else if (atomic_load(&dst->apic.wait_sipi)) {
+			atomic_store(&dst->apic.sipi, APIC_SIPI_VALID | m->vector);
+		} else {
+			continue;
+		}
+		if (dst != src)
+			vcpu_kick(dst);
+	}
+}
+
 /* Route an ICR write (or SELF_IPI) of vCPU src. */
 static void apic_send(struct vcpu *src, uint64_t icr)
 {
@@ -137,6 +170,10 @@ static void apic_send(struct vcpu *src, uint64_t icr)
 		}
 	}
 	st = ipi_decode(icr, &m);
+	if (vm->multiboot && (m.delivery == IPI_DM_INIT || m.delivery == IPI_DM_SIPI)) {
+		apic_send_startup(src, &m);
+		return;
+	}
 	set = st == IPI_OK ? ipi_targets(&m, src->id, vm->nr_vcpus) : 0;
 	if (!set) {
 		src->apic.c.ipi_sent++;
@@ -248,6 +285,18 @@ static void apic_discard(struct vcpu_apic *a)
 	}
 }
 
+/* What a register write asks of the vCPU's APIC, by either access method. */
+static void apic_apply(struct vcpu *v, const struct lapic_effect *eff)
+{
+	if (eff->send_ipi)
+		apic_send(v, eff->icr);
+	if (eff->eoi_vector >= 0)
+		apic_track_eoi(v, (uint8_t)eff->eoi_vector);
+	if (eff->reset)
+		apic_discard(&v->apic);
+	apic_publish(&v->apic);
+}
+
 enum exit_key apic_wrmsr(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
@@ -262,14 +311,42 @@ enum exit_key apic_wrmsr(struct vcpu *v)
 		return wrmsr_key(run->msr.index);
 	}
 	run->msr.error = 0;
-	if (eff.send_ipi)
-		apic_send(v, eff.icr);
-	if (eff.eoi_vector >= 0)
-		apic_track_eoi(v, (uint8_t)eff.eoi_vector);
-	if (eff.reset)
-		apic_discard(&v->apic);
-	apic_publish(&v->apic);
+	apic_apply(v, &eff);
 	return wrmsr_key(run->msr.index);
+}
+
+bool apic_mmio_claims(struct vcpu *v, uint64_t gpa)
+{
+	uint64_t base = lapic_mmio_base(&v->apic.l);
+
+	return gpa >= base && gpa - base < LAPIC_MMIO_SIZE;
+}
+
+/*
+ * Only aligned 32-bit accesses reach a register (SDM "Local APIC Register
+ * Address Map"); anything else, and every access outside xAPIC mode, reads
+ * all-ones and is dropped.
+ */
+enum exit_key apic_mmio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint32_t off = (uint32_t)(run->mmio.phys_addr - lapic_mmio_base(&v->apic.l)), val;
+	struct lapic_effect eff;
+
+	if (!lapic_xapic_enabled(&v->apic.l) || run->mmio.len != 4 || (off & 3)) {
+		if (!run->mmio.is_write)
+			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+		return EXIT_MMIO_APIC;
+	}
+	if (!run->mmio.is_write) {
+		val = lapic_mmio_read(&v->apic.l, off, timer_rdtsc());
+		memcpy(run->mmio.data, &val, 4);
+		return EXIT_MMIO_APIC;
+	}
+	memcpy(&val, run->mmio.data, 4);
+	lapic_mmio_write(&v->apic.l, off, val, timer_rdtsc(), &eff);
+	apic_apply(v, &eff);
+	return EXIT_MMIO_APIC;
 }
 
 static void apic_merge_vector(struct vcpu_apic *a, unsigned int vec)
@@ -324,10 +401,27 @@ static void apic_fire_timer(struct vcpu_apic *a, uint64_t now_tsc)
 	}
 }
 
+/*
+ * CR8 is TPR[7:4] (SDM "Task Priority in IA-32e Mode"). Without an in-kernel
+ * LAPIC KVM keeps CR8 itself and passes it through run->cr8 both ways: a
+ * value that differs from the one we gave it is the guest's MOV to CR8.
+ */
+static void apic_sync_cr8(struct vcpu *v)
+{
+	struct vcpu_apic *a = &v->apic;
+	uint8_t cr8 = (uint8_t)(v->run->cr8 & 0xf);
+
+	if (cr8 == a->cr8_given)
+		return;
+	a->l.tpr = (uint32_t)cr8 << 4;
+	a->cr8_given = cr8;
+}
+
 void apic_sync(struct vcpu *v)
 {
 	struct vcpu_apic *a = &v->apic;
 
+	apic_sync_cr8(v);
 	if (atomic_load_explicit(&a->pir_on, memory_order_acquire))
 		apic_merge_pir(a);
 	if (lapic_timer_next(&a->l))
@@ -337,7 +431,19 @@ void apic_sync(struct vcpu *v)
 
 bool apic_has_work(struct vcpu *v)
 {
-	return lapic_highest_deliverable(&v->apic.l) >= 0 || atomic_load(&v->apic.nmi_pending);
+	return lapic_highest_deliverable(&v->apic.l) >= 0 || atomic_load(&v->apic.nmi_pending) ||
+	       atomic_load_explicit(&v->apic.wait_sipi, memory_order_relaxed);
+}
+
+void apic_init_reset(struct vcpu *v)
+{
+	struct vcpu_apic *a = &v->apic;
+
+	apic_merge_pir(a); /* what was posted before the INIT is lost with the IRR */
+	lapic_init_reset(&a->l);
+	apic_discard(a);
+	a->window_deadline_ns = 0;
+	apic_publish(a);
 }
 
 static void apic_account_injection(struct vcpu *v, unsigned int vec, uint64_t now)
@@ -419,6 +525,8 @@ int apic_inject(struct vcpu *v, uint64_t now)
 	int vec;
 
 	run->request_interrupt_window = 0;
+	a->cr8_given = (uint8_t)(a->l.tpr >> 4);
+	run->cr8 = a->cr8_given;
 	/* One ioctl besides KVM_RUN per exit: an NMI goes first, a vector waits. */
 	if (atomic_load_explicit(&a->nmi_pending, memory_order_relaxed)) {
 		a->window_deadline_ns = 0;

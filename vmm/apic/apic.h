@@ -63,8 +63,14 @@ struct vcpu_apic {
 	uint32_t lowest_rr;	      /* round-robin start for lowest-priority sends */
 	uint64_t window_deadline_ns;  /* self-timer while waiting for an IRQ window */
 	uint64_t timer_tsc, timer_ns; /* last LAPIC deadline and its host time */
+	uint8_t cr8_given;	      /* TPR[7:4] as last handed to KVM in run->cr8 */
+	/* INIT/SIPI (multiboot VMs): set by senders, taken by the owner (vcpu_sipi.c). */
+	atomic_bool wait_sipi; /* an INIT came: wait for a SIPI outside KVM_RUN, without a slot */
+	atomic_uint sipi;      /* 0, or APIC_SIPI_VALID | vector: the SIPI that ends the wait */
 	struct apic_counters c;
 };
+
+#define APIC_SIPI_VALID 0x100u
 
 void apic_init(struct vcpu_apic *a, uint32_t id);
 
@@ -72,9 +78,16 @@ void apic_init(struct vcpu_apic *a, uint32_t id);
 enum exit_key apic_rdmsr(struct vcpu *v);
 enum exit_key apic_wrmsr(struct vcpu *v);
 
+/* KVM_EXIT_MMIO: is gpa on this vCPU's APIC page (at APIC_BASE, whatever the mode)? */
+bool apic_mmio_claims(struct vcpu *v, uint64_t gpa);
+/* KVM_EXIT_MMIO on the APIC page: xAPIC registers, or all-ones outside xAPIC mode. */
+enum exit_key apic_mmio(struct vcpu *v);
+
 /* Owner, before each entry and while halted: merge posted IPIs, fire a due timer. */
 void apic_sync(struct vcpu *v);
-/* Owner: true if an interrupt could be injected now or an NMI is waiting. */
+/* Owner, as it enters wait-for-SIPI: the APIC state after an INIT (SDM "INIT Reset"). */
+void apic_init_reset(struct vcpu *v);
+/* Owner: true if an interrupt could be injected now, an NMI is waiting, or an INIT came. */
 bool apic_has_work(struct vcpu *v);
 /* Owner, right before KVM_RUN: inject one event or ask for a window. -1 on ioctl failure. */
 int apic_inject(struct vcpu *v, uint64_t now_ns);

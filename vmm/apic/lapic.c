@@ -8,8 +8,13 @@
 
 #include "apic/lapic.h"
 
-/* APIC_BASE: bits 0-7 and 9 are reserved, and so is everything above a 52-bit address. */
-#define BASE_RESERVED (0xffull | (1ull << 9) | (~0ull << 52))
+/* APIC_BASE: bits 0-7 and 9 are reserved, and so is every address bit at or above MAXPHYADDR. */
+#define BASE_RESERVED_LOW (0xffull | (1ull << 9))
+
+static uint64_t base_reserved(const struct lapic *l)
+{
+	return BASE_RESERVED_LOW | (~0ull << (l->phys_bits ? l->phys_bits : 52));
+}
 
 /* IA32_APIC_BASE[11:10] read as a number: "x2APIC State Transitions". */
 enum apic_mode { MODE_DISABLED = 0, MODE_INVALID = 1, MODE_XAPIC = 2, MODE_X2APIC = 3 };
@@ -118,15 +123,23 @@ static void regs_reset(struct lapic *l)
 {
 	uint32_t id = l->id;
 	uint64_t base = l->apic_base, min_period = l->timer_min_period;
+	uint8_t phys_bits = l->phys_bits;
 	int i;
 
 	memset(l, 0, sizeof(*l));
+	l->phys_bits = phys_bits;
 	l->id = id;
 	l->apic_base = base;
 	l->timer_min_period = min_period;
 	l->svr = 0xff;
+	l->xapic_dfr = 0xffffffffu;
 	for (i = 0; i < LAPIC_LVT_NR; i++)
 		l->lvt[i] = LAPIC_LVT_MASKED;
+}
+
+void lapic_init_reset(struct lapic *l)
+{
+	regs_reset(l);
 }
 
 void lapic_set_min_period(struct lapic *l, uint64_t cycles)
@@ -134,9 +147,15 @@ void lapic_set_min_period(struct lapic *l, uint64_t cycles)
 	l->timer_min_period = cycles;
 }
 
+void lapic_set_phys_bits(struct lapic *l, unsigned int bits)
+{
+	l->phys_bits = (uint8_t)(bits >= 32 && bits <= 52 ? bits : 52);
+}
+
 void lapic_init(struct lapic *l, uint32_t id)
 {
 	l->timer_min_period = 0;
+	l->phys_bits = 52;
 	l->id = id;
 	l->apic_base = LAPIC_BASE_DEFAULT | LAPIC_BASE_EN | (id == 0 ? LAPIC_BASE_BSP : 0);
 	regs_reset(l);
@@ -151,6 +170,16 @@ bool lapic_msr_is_apic(uint32_t msr)
 bool lapic_x2apic_enabled(const struct lapic *l)
 {
 	return apic_mode(l->apic_base) == MODE_X2APIC;
+}
+
+bool lapic_xapic_enabled(const struct lapic *l)
+{
+	return apic_mode(l->apic_base) == MODE_XAPIC;
+}
+
+uint64_t lapic_mmio_base(const struct lapic *l)
+{
+	return l->apic_base & ~(base_reserved(l) | 0xfffull);
 }
 
 uint8_t lapic_ppr(const struct lapic *l)
@@ -341,8 +370,13 @@ static int write_lvt(struct lapic *l, enum lapic_lvt lvt, uint64_t val, struct l
 	/* "Local APIC State After It Has Been Software Disabled": masks stay set. */
 	if (!sw_enabled(l))
 		l->lvt[lvt] |= LAPIC_LVT_MASKED;
-	/* "TSC-Deadline Mode": a write that changes the timer mode disarms the timer. */
-	if (lvt == LAPIC_LVT_TIMER && timer_mode(l) != old_mode) {
+	/*
+	 * "TSC-Deadline Mode": transitions between TSC-deadline and the other
+	 * modes disarm the timer. One-shot <-> periodic keeps counting ("APIC
+	 * Timer": changing the mode does not start the timer, nor stops it).
+	 */
+	if (lvt == LAPIC_LVT_TIMER && (timer_mode(l) == LAPIC_LVT_TIMER_TSCDEADLINE) !=
+					      (old_mode == LAPIC_LVT_TIMER_TSCDEADLINE)) {
 		l->timer_icr = 0;
 		l->tsc_deadline = 0;
 		timer_disarm(l);
@@ -367,7 +401,7 @@ static int write_apic_base(struct lapic *l, uint64_t val, struct lapic_effect *e
 {
 	enum apic_mode old = apic_mode(l->apic_base), new = apic_mode(val);
 
-	if (val & BASE_RESERVED || new == MODE_INVALID)
+	if (val & base_reserved(l) || new == MODE_INVALID)
 		return LAPIC_GP;
 	if (old == MODE_X2APIC && new == MODE_XAPIC)
 		return LAPIC_GP;
@@ -570,4 +604,96 @@ int lapic_wrmsr(struct lapic *l, uint32_t msr, uint64_t val, uint64_t now, struc
 	if (!lapic_msr_is_apic(msr) || !lapic_x2apic_enabled(l))
 		return LAPIC_GP;
 	return write_x2apic(l, msr, val, now, eff);
+}
+
+/* --- xAPIC MMIO: the same registers through the page ----------------- */
+
+static uint32_t msr_of(uint32_t off)
+{
+	return LAPIC_MSR_X2APIC_FIRST + (off >> 4);
+}
+
+uint32_t lapic_mmio_read(const struct lapic *l, uint32_t off, uint64_t now)
+{
+	uint64_t val = 0;
+
+	switch (off) {
+	case LAPIC_MMIO_ID:
+		return l->id << 24;
+	case LAPIC_MMIO_LDR:
+		return l->xapic_ldr;
+	case LAPIC_MMIO_DFR:
+		return l->xapic_dfr;
+	case LAPIC_MMIO_ICR:
+		return (uint32_t)l->icr; /* delivery status (bit 12) 0: delivery is immediate */
+	case LAPIC_MMIO_ICR2:
+		return l->xapic_icr2;
+	default:
+		break;
+	}
+	if ((off & 0xf) || off >= 0x400 || msr_of(off) == LAPIC_MSR_SELF_IPI)
+		return 0;
+	if (read_x2apic(l, msr_of(off), now, &val) != LAPIC_OK)
+		return 0; /* EOI is write-only; holes */
+	return (uint32_t)val;
+}
+
+/* The bits the x2APIC handler takes for the register, so an xAPIC write never faults there. */
+static uint32_t writable(uint32_t msr)
+{
+	int lvt = lvt_index(msr);
+
+	if (lvt >= 0)
+		return lvt_writable[lvt];
+	switch (msr) {
+	case LAPIC_MSR_TPR:
+		return TPR_WRITABLE;
+	case LAPIC_MSR_SVR:
+		return SVR_WRITABLE;
+	case LAPIC_MSR_TIMER_DCR:
+		return DCR_WRITABLE;
+	case LAPIC_MSR_TIMER_ICR:
+		return 0xffffffffu;
+	default:
+		return 0; /* EOI, ESR: the value is ignored */
+	}
+}
+
+static void mmio_write_icr(struct lapic *l, uint32_t val, struct lapic_effect *eff)
+{
+	uint32_t dest = l->xapic_icr2 >> 24;
+
+	l->icr = val & (uint32_t)ICR_WRITABLE;
+	eff->send_ipi = true;
+	eff->icr = ((uint64_t)(dest == 0xff ? 0xffffffffu : dest) << 32) | l->icr;
+}
+
+void lapic_mmio_write(struct lapic *l, uint32_t off, uint32_t val, uint64_t now,
+		      struct lapic_effect *eff)
+{
+	memset(eff, 0, sizeof(*eff));
+	eff->eoi_vector = -1;
+
+	switch (off) {
+	case LAPIC_MMIO_LDR:
+		l->xapic_ldr = val & 0xff000000u;
+		return;
+	case LAPIC_MMIO_DFR:
+		l->xapic_dfr = val | 0x0fffffffu;
+		return;
+	case LAPIC_MMIO_ICR2:
+		l->xapic_icr2 = val & 0xff000000u;
+		return;
+	case LAPIC_MMIO_ICR:
+		mmio_write_icr(l, val, eff);
+		return;
+	default:
+		break;
+	}
+	/* ID stays the vCPU index: IPIs are routed by it. SELF_IPI does not exist in xAPIC. */
+	if ((off & 0xf) || off >= 0x400 || off == LAPIC_MMIO_ID ||
+	    msr_of(off) == LAPIC_MSR_SELF_IPI)
+		return;
+	/* A write the x2APIC path would #GP (read-only, reserved timer mode) is dropped. */
+	(void)write_x2apic(l, msr_of(off), val & writable(msr_of(off)), now, eff);
 }

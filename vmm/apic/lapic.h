@@ -16,9 +16,13 @@
  * current count drops by one every D cycles. Callers pass the current guest
  * TSC as `now`.
  *
- * xAPIC mode (EN=1, EXTD=0) exists only as a step of the APIC_BASE state
- * machine: its MMIO page is not emulated, so in that mode every x2APIC MSR
- * access is #GP and only interrupt acceptance works.
+ * One register model, two access methods: x2APIC mode (EN=1, EXTD=1) reads
+ * and writes it through MSRs 0x800-0x8FF, xAPIC mode (EN=1, EXTD=0) through
+ * the 4 KiB MMIO page at APIC_BASE (lapic_mmio_*: register at offset
+ * 0x10 * n is MSR 0x800 + n, with the SDM's xAPIC differences: the ID in bits
+ * 31:24, a writable LDR and DFR, ICR split into ICR (0x300) and ICR2 (0x310),
+ * reserved bits ignored instead of #GP). In the other mode each method is
+ * refused: MSRs #GP, the page reads all-ones (the caller's part).
  */
 #ifndef VMM_LAPIC_H
 #define VMM_LAPIC_H
@@ -54,6 +58,16 @@
 #define LAPIC_MSR_TIMER_CCR    0x839u /* current count */
 #define LAPIC_MSR_TIMER_DCR    0x83eu /* divide configuration */
 #define LAPIC_MSR_SELF_IPI     0x83fu
+
+/* xAPIC MMIO offsets that differ from their x2APIC MSR. */
+#define LAPIC_MMIO_ID	0x020u
+#define LAPIC_MMIO_EOI	0x0b0u
+#define LAPIC_MMIO_LDR	0x0d0u
+#define LAPIC_MMIO_DFR	0x0e0u
+#define LAPIC_MMIO_ESR	0x280u
+#define LAPIC_MMIO_ICR	0x300u
+#define LAPIC_MMIO_ICR2 0x310u
+#define LAPIC_MMIO_SIZE 0x1000u
 
 /* IA32_APIC_BASE bits. */
 #define LAPIC_BASE_BSP	   (1ull << 8)
@@ -111,6 +125,9 @@ struct lapic {
 	uint32_t esr;	      /* latched at the last ESR write: what RDMSR returns */
 	uint32_t esr_pending; /* errors since the last ESR write */
 	uint64_t icr;
+	uint32_t xapic_icr2; /* xAPIC: ICR2 as written (destination in 31:24) */
+	uint32_t xapic_ldr;  /* xAPIC: LDR (31:24) */
+	uint32_t xapic_dfr;  /* xAPIC: DFR (model in 31:28; 0xFFFFFFFF = flat) */
 	uint32_t lvt[LAPIC_LVT_NR];
 	uint32_t timer_icr;		 /* initial count */
 	uint32_t timer_dcr;		 /* divide configuration */
@@ -119,6 +136,7 @@ struct lapic {
 	uint64_t timer_deadline;   /* guest TSC of the next expiry while armed */
 	uint64_t tsc_deadline;	   /* IA32_TSC_DEADLINE */
 	uint64_t timer_min_period; /* cycles; a periodic timer never fires faster (0: no limit) */
+	uint8_t phys_bits;	   /* MAXPHYADDR: APIC_BASE bits at or above it are reserved */
 };
 
 /* KVM's min_timer_period_us: a faster periodic timer would only stall its vCPU with exits. */
@@ -147,6 +165,10 @@ static inline uint32_t lapic_x2apic_ldr(uint32_t id)
 
 /* Power-up state: xAPIC mode (EN=1, EXTD=0), BSP iff id == 0, LVTs masked, SVR 0xFF. */
 void lapic_init(struct lapic *l, uint32_t id);
+/* INIT: every register as after power-up but the ID and APIC_BASE (SDM "INIT Reset"). */
+void lapic_init_reset(struct lapic *l);
+/* MAXPHYADDR of the vCPU (CPUID 0x80000008 EAX[7:0]; 52 until told, kept across resets). */
+void lapic_set_phys_bits(struct lapic *l, unsigned int bits);
 /* The shortest period of a periodic timer, in TSC cycles (kept across resets). */
 void lapic_set_min_period(struct lapic *l, uint64_t cycles);
 
@@ -155,6 +177,24 @@ bool lapic_msr_is_apic(uint32_t msr);
 
 /* True in x2APIC mode (EN=1, EXTD=1). */
 bool lapic_x2apic_enabled(const struct lapic *l);
+
+/* True in xAPIC mode (EN=1, EXTD=0): the MMIO page is live. */
+bool lapic_xapic_enabled(const struct lapic *l);
+
+/* Guest physical address of the MMIO page (APIC_BASE bits 51:12). */
+uint64_t lapic_mmio_base(const struct lapic *l);
+
+/* xAPIC MMIO: a 32-bit read of the register at off (0..0xFF0). Holes read 0. */
+uint32_t lapic_mmio_read(const struct lapic *l, uint32_t off, uint64_t now);
+
+/*
+ * xAPIC MMIO: a 32-bit write. Read-only registers and holes ignore it, and
+ * reserved bits are dropped (xAPIC never faults); *eff as for lapic_wrmsr.
+ * An ICR write sends: eff->icr is the message in the x2APIC layout
+ * (destination ICR2[31:24], 0xFF = broadcast).
+ */
+void lapic_mmio_write(struct lapic *l, uint32_t off, uint32_t val, uint64_t now,
+		      struct lapic_effect *eff);
 
 /* RDMSR: LAPIC_OK with *val, or LAPIC_GP (write-only, unknown, x2APIC off). */
 int lapic_rdmsr(const struct lapic *l, uint32_t msr, uint64_t now, uint64_t *val);

@@ -23,7 +23,7 @@ void pv_console_flush(struct vcpu *v)
 	v->con_len = 0;
 }
 
-static void pv_console_putc(struct vcpu *v, char c)
+void pv_console_putc(struct vcpu *v, char c)
 {
 	if (c == '\n') {
 		pv_console_flush(v);

@@ -7,8 +7,11 @@
 
 struct vcpu;
 
-/* Handle a KVM_EXIT_IO; returns the exit key it was filed under. */
+/* A KVM_EXIT_IO on a port of our ABI (hw/hw.c routes it); returns the exit key it was filed under.
+ */
 enum exit_key pv_io(struct vcpu *v);
+/* One character of a vCPU's console line (the debug port, or a serial port). */
+void pv_console_putc(struct vcpu *v, char c);
 /* Print what is left in the vCPU's console line buffer. */
 void pv_console_flush(struct vcpu *v);
 

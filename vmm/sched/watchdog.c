@@ -139,7 +139,8 @@ static enum watchdog_cond classify(struct vcpu *v, const struct sched_view *sv, 
 	int mode = atomic_load(&v->mode);
 	uint64_t armed;
 
-	if (sv->exited || mode == VCPU_IN_GUEST)
+	/* Waiting for a SIPI (vcpu_sipi.h) is not running by design. */
+	if (sv->exited || mode == VCPU_IN_GUEST || atomic_load(&v->apic.wait_sipi))
 		return WD_NONE;
 	if (slots && sv->state == SCHED_RUNNABLE && sv->slot < 0)
 		return WD_WAIT_SLOT;
