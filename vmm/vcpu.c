@@ -228,8 +228,10 @@ static void vcpu_halt(struct vcpu *v)
 			break;
 		sched_halt_idle(v);
 		deadline = apic_timer_ns(v);
+		atomic_store_explicit(&v->halt_until_ns, deadline, memory_order_relaxed);
 		vcpu_sleep(v, seq, deadline);
 	}
+	atomic_store_explicit(&v->halt_until_ns, 0, memory_order_relaxed);
 	if (v->vm->wake == WAKE_DEFERRED)
 		waker_disarm(&v->wake_deferred);
 	vcpu_note_wakeup(v, deadline);

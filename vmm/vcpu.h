@@ -54,7 +54,9 @@ struct vcpu {
 	struct exit_stats stats;
 	struct event_stats events;
 	struct trace_ring trace;
-	_Atomic uint64_t wake_req_ns;  /* first IPI wake request since the halt began */
+	_Atomic uint64_t wake_req_ns; /* first IPI wake request since the halt began */
+	/* The LAPIC deadline a halted vCPU sleeps until, 0: none (owner; the watchdog reads it). */
+	_Atomic uint64_t halt_until_ns;
 	uint64_t wake_from_ns;	       /* when the wakeup that ended the last halt was asked */
 	struct wake_req wake_deferred; /* --wake deferred: in the VM helper's queue */
 	struct wake_req wake_redirect; /* --kick-redirect on: in an idle slot helper's queue */

@@ -147,7 +147,12 @@ static enum watchdog_cond classify(struct vcpu *v, const struct sched_view *sv, 
 	if (mode == VCPU_HALTED) {
 		if (apic_pending(&v->apic))
 			return WD_HALT_WORK;
-		armed = atomic_load(&v->timer.armed_ns);
+		/*
+		 * Its LAPIC deadline, not the host timer: that one keeps the last
+		 * quantum end it was armed for, long past, while the vCPU rightly
+		 * sleeps without a timer (every idle AP was reported).
+		 */
+		armed = atomic_load_explicit(&v->halt_until_ns, memory_order_relaxed);
 		return armed && armed < now ? WD_HALT_OVERDUE : WD_NONE;
 	}
 	/* A vCPU that halts with nothing to do sleeps in SCHED_HALTED with mode HALTED. */
