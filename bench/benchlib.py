@@ -28,10 +28,14 @@ def require_build():
         sys.exit("bench: /dev/kvm is not usable here: nothing to measure")
 
 
-def run_vmm(args, prefix=()):
-    """Run vmm with --json; return (report dict, stdout). Exits on failure."""
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
-        path = f.name
+def run_vmm(args, prefix=(), json_path=None):
+    """Run vmm with --json; return (report dict, stdout). Exits on failure.
+    With json_path the report is kept there, otherwise in a temporary file."""
+    if json_path:
+        path = json_path
+    else:
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+            path = f.name
     try:
         cmd = list(prefix) + [VMM, "--quiet", "--json", path] + list(args)
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
@@ -40,7 +44,7 @@ def run_vmm(args, prefix=()):
         with open(path) as f:
             return json.load(f), p.stdout
     finally:
-        if os.path.exists(path):
+        if not json_path and os.path.exists(path):
             os.unlink(path)
 
 

@@ -13,7 +13,7 @@
  * them sees the other; an IPI that comes between the look and the hlt waits
  * in the STI shadow and ends the hlt.
  *
- * Args: msgs=N messages per pair (default 200), ring=N slots (default 1,
+ * Args: msgs=N messages per pair (default 500, about a second here), ring=N slots (default 1,
  * 1..64). vCPUs: an even number, at least 2.
  * Result "hackbench-like": vcpus, pairs, msgs, ops (messages received, in
  * order, checked = pairs * msgs), cycles (guest TSC from the start barrier
@@ -108,7 +108,7 @@ void guest_main(unsigned int cpu)
 	uint64_t t0, ops = 0, ipis = 0, sleeps = 0, bad = 0, lat_sum = 0, lat_max = 0, lat_n = 0;
 	struct vmm_result r;
 
-	nmsgs = arg_u64("msgs", 200);
+	nmsgs = arg_u64("msgs", 500);
 	ring = arg_u64("ring", 1);
 	if (nr < 2 || nr % 2 || !nmsgs || !ring || ring > MAX_RING) {
 		printf("hackbench-like: needs an even number of vCPUs and 1 <= ring <= %u\n",

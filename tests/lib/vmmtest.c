@@ -239,3 +239,23 @@ void check_slot_books(const struct vmm_run *r, const char *what)
 			 (long long)grants, (long long)report_int(s, "grants"),
 			 (long long)by_cause);
 }
+
+void check_policy_ledger(const struct vmm_run *r, size_t vm, const char *policy)
+{
+	json_t *l = json_object_get(report_vm(r, vm), "sched");
+	json_t *tiers = json_object_get(l, "successes_by_tier");
+	json_int_t ok = report_int(l, "yield_successes");
+
+	assert_true(ok <= report_int(l, "yield_attempts"));
+	if (!strcmp(policy, "none")) {
+		assert_int_equal(report_int(l, "yield_attempts"), 0);
+		assert_int_equal(ok, 0);
+	}
+	if (!strcmp(policy, "preempted"))
+		assert_int_equal(report_int(l, "to_woken"), 0);
+	if (!strcmp(policy, "ipi-aware"))
+		assert_int_equal(json_integer_value(json_array_get(tiers, 0)) +
+					 json_integer_value(json_array_get(tiers, 1)) +
+					 json_integer_value(json_array_get(tiers, 2)),
+				 ok);
+}

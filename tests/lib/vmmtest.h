@@ -47,6 +47,8 @@ json_int_t report_result(const struct vmm_run *r, size_t vm, const char *name, c
 json_int_t report_int(json_t *o, const char *key);
 /* Fail unless every slot grant was completed (KVM_RUN) or given back unused, and totals agree. */
 void check_slot_books(const struct vmm_run *r, const char *what);
+/* Fail unless VM vm's yield ledger shows only what `policy` may do (none: no attempts, ...). */
+void check_policy_ledger(const struct vmm_run *r, size_t vm, const char *policy);
 /* vms[i].exits.by_key.<key>.count, 0 if absent. */
 json_int_t report_exit_count(const struct vmm_run *r, size_t vm, const char *key);
 

@@ -74,26 +74,6 @@ static void check_run(const struct vmm_run *r, const char *what, const char *ima
 	assert_int_equal(json_array_size(json_object_get(vm_sched(r, 0), "vcpus")), vcpus);
 }
 
-/* What a policy may and may not have done. */
-static void check_policy(const struct vmm_run *r, const char *policy)
-{
-	json_t *l = vm_sched(r, 0), *tiers = json_object_get(l, "successes_by_tier");
-	json_int_t ok = report_int(l, "yield_successes");
-
-	assert_true(ok <= report_int(l, "yield_attempts"));
-	if (!strcmp(policy, "none")) {
-		assert_int_equal(report_int(l, "yield_attempts"), 0);
-		assert_int_equal(ok, 0);
-	}
-	if (!strcmp(policy, "preempted"))
-		assert_int_equal(report_int(l, "to_woken"), 0);
-	if (!strcmp(policy, "ipi-aware"))
-		assert_int_equal(json_integer_value(json_array_get(tiers, 0)) +
-					 json_integer_value(json_array_get(tiers, 1)) +
-					 json_integer_value(json_array_get(tiers, 2)),
-				 ok);
-}
-
 static void run_one(const char *image, unsigned int vcpus, unsigned int pcpus, const char *policy)
 {
 	char spec[512], p[16], what[160];
@@ -109,7 +89,7 @@ static void run_one(const char *image, unsigned int vcpus, unsigned int pcpus, c
 	assert_int_equal(vmm_run(&r, pcpus ? slots : host), 0);
 	check_run(&r, what, image, vcpus, pcpus);
 	if (pcpus)
-		check_policy(&r, policy);
+		check_policy_ledger(&r, 0, policy);
 	vmm_run_free(&r);
 }
 
