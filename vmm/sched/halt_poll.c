@@ -55,10 +55,6 @@ static void adapt(struct halt_poll *hp, uint64_t halt_ns, bool valid)
 void halt_poll_end(struct halt_poll *hp, bool polled, uint64_t poll_ns, bool success,
 		   uint64_t halt_ns, bool valid)
 {
-	if (hp->cfg.mode == HALT_POLL_OFF) {
-		hp->wait_ns += halt_ns;
-		return;
-	}
 	if (polled) {
 		hp->attempted_poll++;
 		if (success) {
